@@ -1,0 +1,43 @@
+"""Command line entry points. Thin: each command hands off to its shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.script_loader import load_script
+
+DEFAULT_DIALOGUES = Path(__file__).resolve().parent.parent / "dialogues"
+
+
+def check(directory: Path) -> int:
+    result = load_script(directory)
+    for diagnostic in result.diagnostics:
+        print(diagnostic, file=sys.stderr)
+    if result.script is None:
+        print(f"{len(result.errors)} error(s); the coach will not start.", file=sys.stderr)
+        return 1
+    flows = len(result.script.flows)
+    nodes = sum(len(f.nodes) for f in result.script.flows.values())
+    print(f"ok: {flows} flows, {nodes} nodes, {len(result.warnings)} warning(s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Mend, a trust coach.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_check = sub.add_parser("check", help="compile the dialogues and print every problem")
+    p_check.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIALOGUES)
+    sub.add_parser("console", help="talk to the coach in this terminal, no Telegram needed")
+    sub.add_parser("run", help="run the Telegram bot")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return check(args.directory)
+    if args.command == "console":
+        from bot.console import main as console_main
+
+        return console_main()
+    from bot.telegram.app import main as run_main
+
+    return run_main()

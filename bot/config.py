@@ -1,0 +1,76 @@
+"""Settings from the environment (and `.env`). The only module that reads either."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_API = "https://api.telegram.org/bot"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str = ""
+    database_path: Path = ROOT / "mend.sqlite3"
+    dialogues_dir: Path = ROOT / "dialogues"
+    default_timezone: str = "UTC"
+    log_level: str = "INFO"
+    api_base_url: str = DEFAULT_API
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    encryption_key: str = ""
+
+    @property
+    def api_file_url(self) -> str:
+        # The Bot API serves files from /file/bot<token>/…, beside /bot<token>/.
+        base = self.api_base_url.rstrip("/")
+        return base[: -len("bot")] + "file/bot" if base.endswith("bot") else base + "/file/bot"
+
+
+def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> Config:
+    """Real environment variables win over `.env`, which wins over the defaults."""
+    values: dict[str, str] = {}
+    file = env_file if env_file is not None else ROOT / ".env"
+    if file.is_file():
+        values.update({k: v for k, v in dotenv_values(file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str, default: str = "") -> str:
+        return values.get(name, default).strip()
+
+    port = get("WEBHOOK_PORT", "8443")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"WEBHOOK_PORT must be a port number, not {port!r}")
+    level = get("LOG_LEVEL", "INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    webhook_url = get("WEBHOOK_URL")
+    secret = get("WEBHOOK_SECRET")
+    if webhook_url and not secret:
+        raise ConfigError(
+            "WEBHOOK_URL is set: set WEBHOOK_SECRET too, so forged updates are refused"
+        )
+    return Config(
+        token=get("TELEGRAM_BOT_TOKEN"),
+        database_path=Path(get("DATABASE_PATH") or str(ROOT / "mend.sqlite3")),
+        dialogues_dir=Path(get("DIALOGUES_DIR") or str(ROOT / "dialogues")),
+        default_timezone=get("DEFAULT_TIMEZONE", "UTC") or "UTC",
+        log_level=level,
+        api_base_url=get("TELEGRAM_API_BASE_URL") or DEFAULT_API,
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+        webhook_listen=get("WEBHOOK_LISTEN", "127.0.0.1") or "127.0.0.1",
+        webhook_port=int(port),
+        encryption_key=get("ENCRYPTION_KEY"),
+    )

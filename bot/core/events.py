@@ -1,0 +1,45 @@
+"""What can happen to a session: the only inputs `step` takes besides the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Hello:
+    """/start: onboarding the first time, otherwise back to where the person was."""
+
+
+@dataclass(frozen=True)
+class StartFlow:
+    flow: str
+
+
+@dataclass(frozen=True)
+class Press:
+    data: str  # the button's callback data, as it came back
+
+
+@dataclass(frozen=True)
+class SendText:
+    text: str
+
+
+@dataclass(frozen=True)
+class Cancel:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowMenu:
+    pass
+
+
+@dataclass(frozen=True)
+class NotText:
+    """A photo, sticker, voice note… where the coach can only read text; or an edit."""
+
+    edited: bool = False
+
+
+Event = Hello | StartFlow | Press | SendText | Cancel | ShowMenu | NotText

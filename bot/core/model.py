@@ -1,0 +1,124 @@
+"""The compiled script: frozen values the engine walks. Built by `compiler`, never by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
+
+from bot.core.template import Template
+
+
+class NodeKind(Enum):
+    MESSAGE = "message"  # say, then go on to `next` in the same turn
+    CHOICES = "choices"  # say, then wait for a button
+    ASK = "ask"  # say, then wait for free text, stored under `save`
+    BRANCH = "branch"  # pick `next` from the first arm whose condition holds
+    CALL = "call"  # run another flow, then come back to `next`
+    GOTO = "goto"  # leave this flow for another, no return
+    END = "end"  # say, then the flow is done
+
+
+class ConditionKind(Enum):
+    ANSWER = "answer"  # a stored answer equals a value
+    HAS = "has"  # a stored answer exists and is not empty
+    SETTING = "setting"  # a user setting equals a value
+    DONE = "done"  # a flow has been completed at least once
+
+
+@dataclass(frozen=True)
+class Condition:
+    kind: ConditionKind
+    name: str
+    value: str | bool | None = None
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class BranchArm:
+    condition: Condition | None  # None is the `else` arm
+    next: str
+
+
+# Effects as written in YAML (templates not yet filled).
+
+
+@dataclass(frozen=True)
+class JournalSpec:
+    text: Template
+
+
+@dataclass(frozen=True)
+class CommitmentSpec:
+    text: Template
+    due: Template | None = None
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    value: str | bool | int
+
+
+@dataclass(frozen=True)
+class FollowUpSpec:
+    flow: str
+    after: timedelta
+
+
+EffectSpec = JournalSpec | CommitmentSpec | SettingSpec | FollowUpSpec
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    next: str | None = None  # a node of the same flow
+    start: str | None = None  # or a flow to start (leaving this one)
+    effects: tuple[EffectSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ask:
+    save: str  # answer name, "namespace.key"
+    check: str | None = None  # a registered text check
+    optional: bool = False  # a skip button is offered
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    flow: str
+    kind: NodeKind
+    line: int
+    say: Template | None = None
+    next: str | None = None
+    choices: tuple[Choice, ...] = ()
+    ask: Ask | None = None
+    arms: tuple[BranchArm, ...] = ()
+    target_flow: str | None = None  # for CALL and GOTO
+    effects: tuple[EffectSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    title: str
+    summary: str
+    start: str
+    nodes: dict[str, Node]
+    path: str
+
+
+@dataclass(frozen=True)
+class Script:
+    flows: dict[str, Flow]
+    strings: dict[str, Template]
+    version: str  # short content hash; part of every button's callback data
+    data: dict[str, object] = field(default_factory=dict)  # other tables (crisis resources…)
+
+    def node(self, flow: str, node: str) -> Node | None:
+        f = self.flows.get(flow)
+        return f.nodes.get(node) if f else None
+
+    def string(self, key: str) -> Template:
+        return self.strings[key]

@@ -1,0 +1,149 @@
+"""Translate Telegram updates into coach events, and turns back into messages.
+
+Knows nothing of any dialogue's content: it only carries things across.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections import OrderedDict
+
+from telegram import Bot, CallbackQuery, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.coach import Coach
+from bot.core.commands import event_for_command, parse_command
+from bot.core.events import Event, NotText, Press, SendText
+from bot.core.turn import OutMessage, Turn
+from bot.telegram.render import keyboard, split_message
+from bot.telegram.sender import Blocked, Sender
+
+log = logging.getLogger(__name__)
+LONG_REPLY = 1000  # characters; past this a typing action shows the coach is writing
+_NO_PREVIEWS = LinkPreviewOptions(is_disabled=True)
+
+
+class TelegramShell:
+    def __init__(self, coach: Coach, sender: Sender, bot: Bot) -> None:
+        self.coach = coach
+        self.sender = sender
+        self.bot = bot
+        # Messages whose buttons were already pressed: a double tap advances once.
+        self._pressed: OrderedDict[tuple[int, int], None] = OrderedDict()
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
+            return  # a coach for one person at a time: groups and channels are not for it
+        try:
+            event = await self._event(update, chat.id)
+            if event is None:
+                return
+            turn = await self.coach.handle(user.id, event, update_id=update.update_id)
+            if turn is not None:
+                await self.show(chat.id, turn.messages)
+        except Blocked:
+            return
+
+    async def _event(self, update: Update, chat_id: int) -> Event | None:
+        if update.callback_query is not None:
+            return await self._press(update.callback_query, chat_id)
+        if update.edited_message is not None:
+            return NotText(edited=True)
+        message = update.message
+        if message is None:
+            return None
+        if message.text is None:
+            return NotText()
+        command = parse_command(message.text)
+        if command is None:
+            return SendText(message.text)
+        event = event_for_command(command[0], self.coach.script)
+        if event is None:
+            await self.say(chat_id, "unknown_command")
+        return event
+
+    async def _press(self, query: CallbackQuery, chat_id: int) -> Event | None:
+        await self.sender.call(chat_id, "answerCallbackQuery", query.answer)
+        message = query.message
+        if not isinstance(message, Message):
+            return Press(query.data or "")
+        key = (chat_id, message.message_id)
+        if key in self._pressed:
+            return None
+        self._pressed[key] = None
+        if len(self._pressed) > 10_000:
+            self._pressed.popitem(last=False)
+        await self._mark_chosen(chat_id, message, query.data or "")
+        return Press(query.data or "")
+
+    async def _mark_chosen(self, chat_id: int, message: Message, data: str) -> None:
+        """Show what was chosen under the question, and take the buttons away."""
+        label = ""
+        if message.reply_markup is not None:
+            for row in message.reply_markup.inline_keyboard:
+                label = next((b.text for b in row if b.callback_data == data), label)
+        prefix = self.coach.script.string("chose_prefix").render({})
+        text = message.text_html if message.text else ""
+        try:
+            if label and text:
+                chosen = f"{text}\n\n<i>{prefix} {html.escape(label)}</i>"
+                await self.sender.call(
+                    chat_id,
+                    "editMessageText",
+                    lambda: message.edit_text(
+                        chosen, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEWS
+                    ),
+                )
+            else:
+                await self.sender.call(
+                    chat_id, "editMessageReplyMarkup", lambda: message.edit_reply_markup(None)
+                )
+        except BadRequest:
+            pass  # already edited, too old to edit, or gone: the press still counts
+
+    async def show(self, chat_id: int, messages: tuple[OutMessage, ...]) -> None:
+        bot = self.bot
+        if sum(len(m.text) for m in messages) > LONG_REPLY:
+            await self.sender.call(
+                chat_id, "sendChatAction", lambda: bot.send_chat_action(chat_id, ChatAction.TYPING)
+            )
+        for message in messages:
+            chunks = split_message(message.text)
+            for i, chunk in enumerate(chunks):
+                markup = keyboard(message.buttons) if i == len(chunks) - 1 else None
+                await self.sender.call(
+                    chat_id,
+                    "sendMessage",
+                    lambda chunk=chunk, markup=markup: bot.send_message(  # type: ignore[misc]
+                        chat_id,
+                        chunk,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                        link_preview_options=_NO_PREVIEWS,
+                    ),
+                )
+
+    async def say(self, chat_id: int, key: str) -> None:
+        text = self.coach.script.string(key).render({})
+        await self.show(chat_id, (OutMessage(text),))
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log what failed (never what was written) and tell the person their place is safe."""
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("error handling update %s: %s", update_id, type(error).__name__)
+        if not isinstance(update, Update) or update.effective_user is None:
+            return
+        if update.effective_chat is None or isinstance(error, Blocked):
+            return
+        chat_id = update.effective_chat.id
+        try:
+            turn: Turn = await self.coach.current(update.effective_user.id)
+            note = OutMessage(self.coach.script.string("error_note").render({}))
+            await self.show(chat_id, (note, *turn.messages))
+        except Exception as exc:  # the error path must never raise in turn
+            log.error("could not tell the person about the error: %s", type(exc).__name__)

@@ -33,10 +33,11 @@ Waiting for replies: the "mark"
     ``n`` of them. ``settle=`` keeps waiting until the chat has been quiet that long, which is
     how to assert "exactly these messages and nothing more". Edits do not move anything:
     after a button press that edits the message in place, use
-    ``wait_for(predicate)``, which is re-evaluated after every API request the bot makes.
-    ``wait_for_messages(n)`` waits for ``n`` messages in the chat in total. Every wait
-    raises ``TimeoutError`` naming what the chat holds and the error answers the fake gave,
-    so a failing test says why.
+    ``wait_for(predicate)``, re-evaluated after every API request aimed at the chat (or
+    ``user.wait_answer(query_id)`` for the answerCallbackQuery). ``wait_for_messages(n)``
+    waits for ``n`` messages in the chat in total; ``fake.wait_until(condition)`` for
+    anything else. Every wait raises ``TimeoutError`` naming what the chat holds and the
+    error answers the fake gave, so a failing test says why.
 
 Messages (``BotMessage``) hold the *current* state after edits: ``text`` is what the user
 sees (HTML rendered to plain text plus ``entities``; ``raw_text`` is what the bot sent),
@@ -69,12 +70,22 @@ Recording and fault injection
 
 Shutdown: ``stop()`` wakes pending long polls (they answer ``[]``), stops the webhook
 pusher and closes connections; polls abandoned by a stopping client end silently.
+
+Not modelled: groups, channels, topics, inline mode, payments; bot-sent media other than
+documents (sendPhoto & co. answer 404 like an unknown method); flood limits (429 only when
+injected); time limits (callback query expiry, 48 h edit window, 24 h update retention);
+Markdown/MarkdownV2 parsing (passed through unchecked; HTML is rendered and checked for
+unknown, unclosed and mismatched tags only); ``allowed_updates``; command scopes and
+languages; the webhook's HTTPS, certificate, IP and ``max_connections`` (delivery is
+sequential); ``reply_to_message`` echoes; whitespace trimming; a blocked user can still send
+updates. Lengths are counted in code points, not UTF-16 units after entity parsing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import itertools
 import json
 import logging
@@ -89,7 +100,6 @@ from types import TracebackType
 from typing import Any, NamedTuple, Self
 
 import httpx
-import tornado.httputil
 import tornado.netutil
 import tornado.web
 from tornado.httpserver import HTTPServer
@@ -414,19 +424,37 @@ class _Signal:
     """Something changed: wakes every waiter; waiters re-check their condition."""
 
     def __init__(self) -> None:
-        self._event = asyncio.Event()
+        self._waiters: set[asyncio.Future[None]] = set()
 
     def fire(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiters.clear()
 
     async def wait(self, timeout: float) -> bool:
         """Wait for the next change; False on timeout."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
         try:
-            await asyncio.wait_for(self._event.wait(), max(timeout, 0.0))
+            await asyncio.wait_for(waiter, max(timeout, 0.0))
         except TimeoutError:
             return False
+        finally:
+            self._waiters.discard(waiter)
         return True
+
+    async def wait_until(
+        self, condition: Callable[[], bool], deadline: float, describe: Callable[[], str]
+    ) -> None:
+        """Re-check ``condition`` after each change until it holds or ``deadline`` passes."""
+        loop = asyncio.get_running_loop()
+        while not condition():
+            remaining = deadline - loop.time()
+            if remaining <= 0 or not await self.wait(remaining):
+                if condition():
+                    return
+                raise TimeoutError(f"timed out waiting for the bot.\n{describe()}")
 
 
 _HTML_TAGS = {
@@ -584,6 +612,8 @@ class FakeUser:
         self._user_messages: dict[int, JSON] = {}
         self._message_ids = itertools.count(1)
         self._mark = 0
+        self._activity = 0  # API calls aimed at this chat
+        self._changed = _Signal()  # fired on each of them
 
     def __repr__(self) -> str:
         return f"FakeUser(id={self.id}, first_name={self.first_name!r})"
@@ -681,6 +711,8 @@ class FakeUser:
             for width in (90, 320, 800)
         ]
         sizes[-1]["file_id"] = stored.file_id
+        for size in sizes[:-1]:
+            self.fake._files[str(size["file_id"])] = stored
         extra: JSON = {"caption": caption} if caption is not None else {}
         return await self.send_message(photo=sizes, **extra)
 
@@ -752,7 +784,7 @@ class FakeUser:
         return await self._callback(data, payload)
 
     async def _callback(self, data: str, message: JSON) -> str:
-        query_id = self.fake._new_callback_query_id()
+        query_id = self.fake._new_callback_query_id(self.id)
         query = {
             "id": query_id,
             "from": self.as_user(),
@@ -796,22 +828,28 @@ class FakeUser:
         self, n: int = 1, timeout: float = 5.0, *, settle: float = 0.0
     ) -> list[BotMessage]:
         """Wait until the bot has sent at least ``n`` messages since the user's last action
-        (the mark); return all of them. With ``settle``, then keep collecting until no API
-        call happened for ``settle`` seconds (bounded by ``timeout``)."""
+        (the mark); return all of them. With ``settle``, then keep collecting until the bot
+        made no API call aimed at this chat for ``settle`` seconds (bounded by ``timeout``)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        await self.fake._wait(lambda: len(self.since_mark()) >= n, deadline, self._describe)
-        if settle > 0:
-            while loop.time() < deadline and await self.fake._changed.wait(
-                min(settle, deadline - loop.time())
-            ):
-                pass
+        await self._changed.wait_until(
+            lambda: len(self.since_mark()) >= n, deadline, self._describe
+        )
+        seen, quiet_since = self._activity, loop.time()
+        while settle > 0:
+            now = loop.time()
+            if self._activity != seen:
+                seen, quiet_since = self._activity, now
+            remaining = min(quiet_since + settle, deadline) - now
+            if remaining <= 0:
+                break
+            await self._changed.wait(remaining)
         return self.since_mark()
 
     async def wait_for_messages(self, n: int, timeout: float = 5.0) -> list[BotMessage]:
         """Wait until the chat holds at least ``n`` (not deleted) bot messages."""
         deadline = asyncio.get_running_loop().time() + timeout
-        await self.fake._wait(lambda: len(self.messages()) >= n, deadline, self._describe)
+        await self._changed.wait_until(lambda: len(self.messages()) >= n, deadline, self._describe)
         return self.messages()
 
     async def wait_for(
@@ -824,7 +862,7 @@ class FakeUser:
             return next((m for m in reversed(self.messages()) if predicate(m)), None)
 
         deadline = asyncio.get_running_loop().time() + timeout
-        await self.fake._wait(lambda: match() is not None, deadline, self._describe)
+        await self._changed.wait_until(lambda: match() is not None, deadline, self._describe)
         found = match()
         assert found is not None
         return found
@@ -956,6 +994,7 @@ class FakeBotApi:
         self._users: dict[int, FakeUser] = {}
         self._pending: list[JSON] = []
         self._callback_queries: set[str] = set()
+        self._query_owner: dict[str, int] = {}
         self._files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
         self._faults: list[_Fault] = []
@@ -971,6 +1010,7 @@ class FakeBotApi:
         self._http: httpx.AsyncClient | None = None
         self._pusher: asyncio.Task[None] | None = None
         self._port: int | None = None
+        self._method_table = self._methods()
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -1103,7 +1143,7 @@ class FakeBotApi:
         queued (for ``deliver_webhook``)."""
         if len(payload) != 1:
             raise ValueError("an update carries exactly one payload, e.g. message={...}")
-        return {"update_id": next(self._update_ids), **payload}
+        return {"update_id": next(self._update_ids), **copy.deepcopy(payload)}
 
     def enqueue_update(self, **payload: Any) -> JSON:
         """Queue an update for getUpdates (or the webhook, once one is set)."""
@@ -1140,9 +1180,10 @@ class FakeBotApi:
         self._files_by_path[stored.file_path] = stored
         return stored
 
-    def _new_callback_query_id(self) -> str:
+    def _new_callback_query_id(self, user_id: int) -> str:
         query_id = str(next(self._query_ids))
         self._callback_queries.add(query_id)
+        self._query_owner[query_id] = user_id
         return query_id
 
     # ---- reading what the bot did --------------------------------------------------------
@@ -1157,7 +1198,11 @@ class FakeBotApi:
         ]
 
     def messages(self, chat_id: int, *, include_deleted: bool = False) -> list[BotMessage]:
-        return self.user(chat_id).messages(include_deleted=include_deleted)
+        """What the bot sent to one chat (see ``FakeUser.messages``)."""
+        user = self._users.get(chat_id)
+        if user is None:
+            raise LookupError(f"no user {chat_id}; create one with fake.user({chat_id})")
+        return user.messages(include_deleted=include_deleted)
 
     def all_messages(self) -> list[BotMessage]:
         return [m for u in self._users.values() for m in u.messages()]
@@ -1178,7 +1223,7 @@ class FakeBotApi:
 
     async def wait_callback_answered(self, query_id: str, timeout: float = 5.0) -> JSON:
         deadline = asyncio.get_running_loop().time() + timeout
-        await self._wait(
+        await self._changed.wait_until(
             lambda: query_id in self.callback_answers,
             deadline,
             lambda: f"callback query {query_id} not answered",
@@ -1188,18 +1233,7 @@ class FakeBotApi:
     async def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until ``condition()`` is true; re-checked after every API request."""
         deadline = asyncio.get_running_loop().time() + timeout
-        await self._wait(condition, deadline, lambda: "condition not met")
-
-    async def _wait(
-        self, condition: Callable[[], bool], deadline: float, describe: Callable[[], str]
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        while not condition():
-            remaining = deadline - loop.time()
-            if remaining <= 0 or not await self._changed.wait(remaining):
-                if condition():
-                    return
-                raise TimeoutError(f"timed out waiting for the bot.\n{describe()}")
+        await self._changed.wait_until(condition, deadline, lambda: "condition not met")
 
     # ---- fault injection -----------------------------------------------------------------
 
@@ -1353,6 +1387,13 @@ class FakeBotApi:
     ) -> tuple[int, JSON]:
         method = canonical_method(raw_method)
         self.calls.append(ApiCall(method, params))
+        target = self._users.get(self._chat_of(params) or 0)
+        if target is None and method == "answerCallbackQuery":
+            target = self._users.get(
+                self._query_owner.get(str(params.get("callback_query_id"))) or 0
+            )
+        if target is not None:
+            target._activity += 1
         try:
             result = await self._dispatch(token, method, params, poll)
         except _ApiError as error:
@@ -1361,11 +1402,13 @@ class FakeBotApi:
             return error.status, error.body()
         except Exception:  # a bug in the fake: answer like a broken server, but say so
             _LOG.exception("fake Bot API crashed handling %s %r", method, params)
-            error = _ApiError(500, "Internal Server Error")
-            self.errors.append(ApiErrorRecord(method, params, error.status, error.description))
-            return error.status, error.body()
+            crash = _ApiError(500, "Internal Server Error")
+            self.errors.append(ApiErrorRecord(method, params, crash.status, crash.description))
+            return crash.status, crash.body()
         finally:
             self._changed.fire()
+            if target is not None:
+                target._changed.fire()
         return 200, {"ok": True, "result": result}
 
     async def _dispatch(self, token: str, method: str, params: JSON, poll: _Poll) -> Any:
@@ -1384,12 +1427,12 @@ class FakeBotApi:
             raise _ApiError(403, BLOCKED)
         if method == "getUpdates":
             return await self._get_updates(params, poll)
-        handler = self._handlers().get(method)
+        handler = self._method_table.get(method)
         if handler is None:
             raise _ApiError(404, "Not Found")
         return handler(params)
 
-    def _handlers(self) -> dict[str, Callable[[JSON], Any]]:
+    def _methods(self) -> dict[str, Callable[[JSON], Any]]:
         return {
             "getMe": lambda p: self.bot_user,
             "sendMessage": self._send_message,

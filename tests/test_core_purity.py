@@ -25,7 +25,8 @@ def test_core_imports_no_io_libraries() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in FORBIDDEN_MODULES]
+            bad = [n for n in names if n.split(".")[0] in FORBIDDEN_MODULES]
+            offenders += [f"{path.name}: {n}" for n in bad]
     assert offenders == []
 
 

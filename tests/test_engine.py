@@ -227,7 +227,7 @@ def test_a_text_check_gives_feedback_and_offers_revise_or_keep(script: Script) -
     assert "sorry if" in w.text().lower()
     assert w.labels() == ["Let me rewrite it", "Keep this version"]
     w.press("Let me rewrite it")
-    assert w.at() == ("demo", "what") and w.session.position.draft is None  # type: ignore[union-attr]
+    assert w.at() == ("demo", "what") and w.session.position.draft is None
     w.send(SendText("I'm sorry if it hurt"))
     turn = w.press("Keep this version")
     assert SaveAnswer("demo.what", "I'm sorry if it hurt") in turn.effects
@@ -262,7 +262,7 @@ def test_idle_text_points_to_the_menu(script: Script) -> None:
 
 
 def test_a_position_that_no_longer_exists_resets_to_the_menu_gracefully(script: Script) -> None:
-    gone = Session(position=Position("demo", "removed_node"))
+    gone = Session(position=Position("demo", "removed_node"), completed=frozenset({"onboarding"}))
     turn = step(script, gone, Hello(), NOW)
     assert "updated" in turn.messages[0].text
     assert turn.session.position is None or turn.session.position.flow == "menu"
@@ -284,3 +284,27 @@ def test_every_button_fits_telegrams_64_bytes(script: Script) -> None:
     w.send(StartFlow("demo"))
     for turn_buttons in (b for m in w.turn.messages for b in m.buttons):  # type: ignore[union-attr]
         assert len(turn_buttons.data.encode()) <= 64
+
+
+def test_showing_a_step_again_does_not_repeat_its_effects(script: Script) -> None:
+    w = Walk(script, Session(settings=dataclasses.replace(Session().settings, discreet=False)))
+    w.send(StartFlow("demo"))
+    w.press("Quiet")  # quiet node has no effects, but the choice did: check the stored ones
+    w = Walk(script)
+    w.send(StartFlow("demo"))
+    w.press("Write")
+    w.send(SendText("I lied about where I was."))  # echo node: journal, commitment, follow-up
+    w.send(StartFlow("demo"))
+    w.press("Call helper")
+    for event in (Hello(), NotText(), SendText("")):
+        turn = w.send(event)
+        assert turn.effects == (), event
+
+
+def test_skipping_an_optional_question_clears_an_earlier_answer(script: Script) -> None:
+    w = Walk(script, Session(answers={"helper.note": "an old note"}))
+    w.send(StartFlow("demo"))
+    w.press("Call helper")
+    turn = w.press("Skip")
+    assert SaveAnswer("helper.note", "") in turn.effects
+    assert "note: nothing." in w.text()

@@ -21,6 +21,7 @@ from bot.core.checks import TEXT_CHECKS
 from bot.core.commands import COMMANDS
 from bot.core.engine import REQUIRED_FLOWS, REQUIRED_STRINGS, STRING_SLOTS
 from bot.core.model import (
+    AnswerSpec,
     Ask,
     BranchArm,
     Choice,
@@ -517,6 +518,17 @@ def _effect(path: str, line: int, key: str, value: Any, report: _Report) -> Effe
             report.error(path, line, f"setting {name!r} takes a {expected.__name__}")
             return None
         return SettingSpec(name, setting)
+    if key == "answer":
+        if not isinstance(value, dict) or len(value) != 1:
+            report.error(path, line, "answer is {flow.name: value}")
+            return None
+        ((name, answer),) = value.items()
+        if not _NAME.match(str(name)) or not isinstance(answer, str | int | bool):
+            report.error(path, line, f"answer {name!r}: a name like flow.pick and a plain value")
+            return None
+        return AnswerSpec(
+            str(name), str(answer).lower() if isinstance(answer, bool) else str(answer)
+        )
     if key == "follow_up":
         if not isinstance(value, dict) or set(value) != {"flow", "after"}:
             report.error(path, line, "follow_up is {flow: id, after: 30m|2h|3d|1w}")
@@ -633,8 +645,8 @@ def _check_templates(flows: dict[str, Flow], strings: dict[str, Template], repor
     saved_in: dict[str, set[str]] = {}
     for flow in flows.values():
         for node in flow.nodes.values():
-            if node.ask:
-                saved_in.setdefault(node.ask.save, set()).add(flow.id)
+            for name in _saves(node):
+                saved_in.setdefault(name, set()).add(flow.id)
     settings = {f"settings.{n}" for n in SETTING_TYPES} | set(PROGRESS_NAMES)
     for flow in flows.values():
         before = _saved_before(flow)
@@ -667,6 +679,13 @@ def _templates_of(node: Node) -> list[Template]:
     return out
 
 
+def _saves(node: Node) -> set[str]:
+    """Answer names a node (or one of its choices) can store."""
+    names = {node.ask.save} if node.ask else set()
+    specs = list(node.effects) + [s for c in node.choices for s in c.effects]
+    return names | {s.name for s in specs if isinstance(s, AnswerSpec)}
+
+
 def _saved_before(flow: Flow) -> dict[str, set[str]]:
     """For each node, the answers some node that can run before it saves (a fixed point)."""
     before: dict[str, set[str]] = {n: set() for n in flow.nodes}
@@ -674,7 +693,7 @@ def _saved_before(flow: Flow) -> dict[str, set[str]]:
     while changed:
         changed = False
         for node in flow.nodes.values():
-            carried = before[node.id] | ({node.ask.save} if node.ask else set())
+            carried = before[node.id] | _saves(node)
             for target in _successors(node):
                 if target in before and not carried <= before[target]:
                     before[target] |= carried

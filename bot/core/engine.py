@@ -17,6 +17,7 @@ from bot.core import buttons
 from bot.core.checks import TEXT_CHECKS, Finding
 from bot.core.events import Cancel, Event, Hello, NotText, Press, SendText, ShowMenu, StartFlow
 from bot.core.model import (
+    AnswerSpec,
     BranchArm,
     Choice,
     CommitmentSpec,
@@ -90,6 +91,7 @@ class _Builder:
     now: datetime
     messages: list[OutMessage] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+    trail: list[tuple[str, str]] = field(default_factory=list)
 
     def say(self, text: str, buttons_: tuple[Button, ...] = ()) -> None:
         if text.strip() or buttons_:
@@ -127,7 +129,7 @@ class _Builder:
         return self.button(self.label(key), "", "", token)
 
     def turn(self) -> Turn:
-        return Turn(tuple(self.messages), tuple(self.effects), self.session)
+        return Turn(tuple(self.messages), tuple(self.effects), self.session, tuple(self.trail))
 
 
 def step(script: Script, session: Session, event: Event, now: datetime) -> Turn:
@@ -208,9 +210,8 @@ def _press(b: _Builder, data: str) -> None:
         b.move(dataclasses.replace(pos, draft=None))
         b.say_string("revise_prompt")
         _reshow(b)
-    elif (
-        node.kind is NodeKind.ASK and code.token == buttons.SKIP and node.ask and node.ask.optional
-    ):
+    elif node.ask is not None and node.ask.optional and code.token == buttons.SKIP:
+        b.effect(SaveAnswer(node.ask.save, ""))  # skipped this time: an old answer must not show
         _continue(b, node, pos.stack)
     else:
         b.say_string("stale_button")
@@ -302,6 +303,7 @@ def _continue(b: _Builder, node: Node, stack: tuple[Frame, ...]) -> None:
 def _run(b: _Builder, flow: str, node_id: str, stack: tuple[Frame, ...]) -> None:
     for _ in range(_MAX_HOPS):
         node = b.script.flows[flow].nodes[node_id]
+        b.trail.append((flow, node_id))
         for spec in node.effects:
             _apply(b, flow, spec)
         values = b.session.values(b.now)
@@ -311,19 +313,8 @@ def _run(b: _Builder, flow: str, node_id: str, stack: tuple[Frame, ...]) -> None
                 b.say(text)
                 assert node.next is not None
                 node_id = node.next
-            case NodeKind.CHOICES:
-                labels = [
-                    b.button(c.label, flow, node.id, str(i)) for i, c in enumerate(node.choices)
-                ]
-                b.say(text, tuple(labels))
-                b.move(Position(flow, node.id, stack))
-                return
-            case NodeKind.ASK:
-                skip: tuple[Button, ...] = ()
-                if node.ask and node.ask.optional:
-                    skip = (b.button(b.label("skip_button"), flow, node.id, buttons.SKIP),)
-                b.say(text, skip)
-                b.move(Position(flow, node.id, stack))
+            case NodeKind.CHOICES | NodeKind.ASK:
+                _wait_at(b, node, text, stack)
                 return
             case NodeKind.BRANCH:
                 b.say(text)
@@ -350,6 +341,17 @@ def _run(b: _Builder, flow: str, node_id: str, stack: tuple[Frame, ...]) -> None
                 _offer_menu(b)
                 return
     raise RuntimeError(f"no waiting node within {_MAX_HOPS} steps from {flow}.{node_id}")
+
+
+def _wait_at(b: _Builder, node: Node, text: str, stack: tuple[Frame, ...]) -> None:
+    """Show a node that waits for the person (its question or its buttons) and stop there."""
+    keys: tuple[Button, ...] = tuple(
+        b.button(c.label, node.flow, node.id, str(i)) for i, c in enumerate(node.choices)
+    )
+    if node.ask and node.ask.optional:
+        keys = (b.button(b.label("skip_button"), node.flow, node.id, buttons.SKIP),)
+    b.say(text, keys)
+    b.move(Position(node.flow, node.id, stack))
 
 
 def _pick(session: Session, arms: tuple[BranchArm, ...]) -> str:
@@ -384,6 +386,8 @@ def _apply(b: _Builder, flow: str, spec: EffectSpec) -> None:
             b.effect(ChangeSetting(name, value))
         case FollowUpSpec(flow=target, after=after):
             b.effect(ScheduleFollowUp(target, b.now + after))
+        case AnswerSpec(name=name, value=value):
+            b.effect(SaveAnswer(name, value))
 
 
 def _unescape(rendered: str) -> str:
@@ -403,8 +407,9 @@ def _reshow(b: _Builder) -> None:
     if node.kind is NodeKind.ASK and pos.draft is not None:
         _offer_revision(b, pos)
         return
-    b.move(None)
-    _run(b, pos.flow, pos.node, pos.stack)
+    # Shown again, not entered again: its effects already ran when the person arrived.
+    text = node.say.render(b.session.values(b.now)) if node.say else ""
+    _wait_at(b, node, text, pos.stack)
 
 
 def _idle(b: _Builder, key: str) -> None:

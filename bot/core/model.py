@@ -66,7 +66,15 @@ class FollowUpSpec:
     after: timedelta
 
 
-EffectSpec = JournalSpec | CommitmentSpec | SettingSpec | FollowUpSpec
+@dataclass(frozen=True)
+class AnswerSpec:
+    """Remember a pick as an answer, so later branches can use it."""
+
+    name: str
+    value: str
+
+
+EffectSpec = JournalSpec | CommitmentSpec | SettingSpec | FollowUpSpec | AnswerSpec
 
 
 @dataclass(frozen=True)

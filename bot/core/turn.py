@@ -65,3 +65,4 @@ class Turn:
     messages: tuple[OutMessage, ...]
     effects: tuple[Effect, ...]
     session: Session
+    trail: tuple[tuple[str, str], ...] = ()  # (flow, node) entered this turn, in order

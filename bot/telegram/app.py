@@ -5,6 +5,7 @@ Only here are the store, the clock, the script and python-telegram-bot wired tog
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import sys
@@ -86,6 +87,53 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
+async def start(app: Application, config: Config) -> None:  # type: ignore[type-arg]
+    """Initialise, connect the store, and begin receiving updates (polling or webhook)."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    if config.webhook_url:
+        log.info("webhook mode on %s:%d", config.webhook_listen, config.webhook_port)
+        await app.updater.start_webhook(
+            listen=config.webhook_listen,
+            port=config.webhook_port,
+            url_path=WEBHOOK_PATH,
+            webhook_url=config.webhook_url,
+            secret_token=config.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        log.info("long polling")
+        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+
+
+async def stop(app: Application) -> None:  # type: ignore[type-arg]
+    """Stop receiving, finish what is in hand, close the store."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
+    await app.shutdown()
+
+
+async def serve(app: Application, config: Config) -> None:  # type: ignore[type-arg]
+    """Run until SIGTERM or SIGINT, then shut down cleanly."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await start(app, config)
+    try:
+        await stopping.wait()
+        log.info("stopping")
+    finally:
+        await stop(app)
+
+
 def main() -> int:
     try:
         config = load_config()
@@ -103,24 +151,8 @@ def main() -> int:
         print("The dialogues have errors; the bot will not start.", file=sys.stderr)
         return 1
     app = build_application(config, result.script, SqliteStore(config.database_path))
-    stop = (signal.SIGINT, signal.SIGTERM)
     try:
-        if config.webhook_url:
-            log.info(
-                "starting in webhook mode on %s:%d", config.webhook_listen, config.webhook_port
-            )
-            app.run_webhook(
-                listen=config.webhook_listen,
-                port=config.webhook_port,
-                url_path=WEBHOOK_PATH,
-                webhook_url=config.webhook_url,
-                secret_token=config.webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
-                stop_signals=stop,
-            )
-        else:
-            log.info("starting with long polling")
-            app.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=stop)
+        asyncio.run(serve(app, config))
     except (SchemaTooNew, StoreUnavailable) as exc:
         print(f"Database problem: {exc}", file=sys.stderr)
         return 1

@@ -164,7 +164,14 @@ def scan(text: str, rules: Sequence[Rule]) -> tuple[Finding, ...]:
 # --------------------------------------------------------------------------------------
 
 SORRY = r"(?:sorry|apologi[sz]e[ds]?|apologies|apology)"
+# "however" as a pivot, not "however long it takes" or "however you want".
+HOWEVER = r"however(?! (?:long|much|many|hard|bad|often|far|you (?:want|need|like|feel)|it takes))"
 _WORDS3 = r"(?: [\w'-]+){0,3}"  # up to three following words, to make a quote readable
+# "I was drunk, but that's no excuse": the person already set the excuse aside.
+_NOT_DISOWNED = (
+    r"(?![^.!?]{0,40}\b(?:no excuse|not an excuse|doesn't excuse|isn't an excuse|"
+    r"not excusing|not making excuses))"
+)
 
 _RULES: tuple[Rule, ...] = (
     rule(
@@ -198,7 +205,8 @@ _RULES: tuple[Rule, ...] = (
         # "buts" is another word, and it promises no excuse, so it is left alone.
         # A "but" that turns to owning it ("but sorry isn't enough") is left alone too.
         rf"\bnot (?:only|just)\b[^.!?]{{0,80}}?\bbut\b"
-        rf"|(?P<q>\b{SORRY}\b[^.!?]{{0,80}}?(?:[.!?]+ ?)?(?<!no )\b(?:but|however)\b)"
+        rf"|(?P<q>\b{SORRY}\b(?:(?!not (?:only|just)\b)[^.!?]){{0,80}}?(?:[.!?]+ ?)?"
+        rf"(?<!no )\b(?:but|{HOWEVER})\b)"
         r"(?!,? (?:i know )?(?:that )?(?:sorry|words|saying (?:it|sorry)|an apology|apologi[sz]ing)"
         r" (?:is|isn't|is not|aren't|are not|won't|will not|can't|cannot)\b)",
     ),
@@ -210,7 +218,8 @@ _RULES: tuple[Rule, ...] = (
         r"(?:said|done|crossed|broken)\b",
         r"\b(?:it|this|that|things|stuff) just happened\b",
         r"\b(?:it|this|that) happened\b(?=(?: again)?(?: too)?(?:[.,!?;]|$))",
-        r"\b(?:things|it|stuff) (?:got|went|spiraled|spiralled) (?:out of (?:hand|control)|too far)\b",
+        r"\b(?:things|it|stuff) (?:got|went|spiraled|spiralled) "
+        r"(?:out of (?:hand|control)|too far)\b",
         r"\bone thing led to (?:another|the other)\b",
         r"\bit (?:wasn't|was not|was never) (?:planned|meant to happen|supposed to happen)\b",
     ),
@@ -226,7 +235,7 @@ _RULES: tuple[Rule, ...] = (
         r"\b(?:both )?(?:of )?our (?:fault|faults|mistake|mistakes)\b",
         r"\byou(?:'ve| have)? (?:also|too|as well) (?:hurt|lied|cheated|flirted|did|made mistakes|"
         r"messed up|kept secrets|betrayed|broke|weren't|were|ignored|neglected|pushed|played|"
-        r"shut|stopped|said|let|wronged)\b" + _WORDS3,
+        r"shut|stopped|said|let|wronged|kept|hid|went|texted|spent)\b" + _WORDS3,
         r"\byou (?:hurt me|lied|cheated|flirted|made mistakes|messed up|kept secrets|betrayed me|"
         r"did (?:it|that|things|stuff|the same)|were (?:distant|cold|absent|never there|not there|"
         r"busy)|weren't (?:perfect|innocent|there|a saint|blameless))\b[^.!?]{0,40}?"
@@ -273,6 +282,8 @@ _RULES: tuple[Rule, ...] = (
         r"\bbecause you (?:weren't|never|didn't|don't|wouldn't|kept|always|made|stopped|pushed|"
         r"ignored|neglected|refused|left me|shut me|were (?:never|always|so|too|cold|distant|"
         r"busy|away|working|not|ignoring|pulling))\b" + _WORDS3,
+        r"\byou (?:kept |always |were always )?(?:push|pushing|pushed|shut|shutting) me "
+        r"(?:away|out)\b",
         r"\bif you hadn't\b" + _WORDS3,
         r"\bif you had not\b" + _WORDS3,
         r"\bif (?:only )?you(?:'d| had| would have| would've) (?:just |only |ever |actually )?"
@@ -291,7 +302,7 @@ _RULES: tuple[Rule, ...] = (
     rule(
         "excuse",
         r"\bi(?: was|'d been| had been| got) (?:so |very |really |pretty |a bit |a little )?"
-        r"(?:drunk|wasted|high|tipsy|hammered|intoxicated|drinking)\b",
+        r"(?:drunk|wasted|high|tipsy|hammered|intoxicated|drinking)\b" + _NOT_DISOWNED,
         r"\b(?:it was|blame (?:it on )?|because of|due to|from|with|under) (?:the |all the |my |"
         r"that |too much )?(?:alcohol|drink|drinking|booze|stress|pressure|wine|beer|pills|"
         r"depression)\b",
@@ -299,7 +310,8 @@ _RULES: tuple[Rule, ...] = (
         r"extremely |incredibly |feeling )?(?:stressed|lonely|depressed|overwhelmed|exhausted|"
         r"vulnerable|neglected|unhappy|burnt out|burned out|under (?:a lot of )?pressure|"
         r"going through (?:a lot|so much|a hard time|a rough patch|stuff)|"
-        r"in a (?:bad|dark|weird) place|not myself|not thinking(?: straight)?|confused|bored)\b",
+        r"in a (?:bad|dark|weird) place|not myself|not thinking(?: straight)?|confused|bored)\b"
+        + _NOT_DISOWNED,
         r"\b(?:work|life|things|my job|the job|my mental health) (?:was|were|had been|has been) "
         r"(?:so |really |very |just )?(?:stressful|hard|crazy|difficult|overwhelming|a lot|"
         r"intense|rough|tough|busy)\b",

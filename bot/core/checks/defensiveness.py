@@ -9,7 +9,7 @@ this take", "get over it"), explaining or justifying, and denying or minimising.
 from __future__ import annotations
 
 from bot.core.checks import Finding, TextCheck
-from bot.core.checks.apology import Rule, rule, scan
+from bot.core.checks.apology import HOWEVER, Rule, rule, scan
 
 _WORDS3 = r"(?: [\w'-]+){0,3}"  # up to three following words, to make a quote readable
 
@@ -21,7 +21,7 @@ _RULES: tuple[Rule, ...] = (
         # "but" that turns back to listening ("but I'll listen first").
         r"\bnot (?:only|just)\b[^.!?]{0,80}?\bbut\b"
         r"|(?<!no )(?<!anything )(?<!nothing )(?<!all )(?<!last )"
-        r"(?P<q>\b(?:but|however)\b(?!,? (?:not least|i(?:'ll| will| am going to|'m going to|"
+        rf"(?P<q>\b(?:but|{HOWEVER})\b(?!,? (?:not least|i(?:'ll| will| am going to|'m going to|"
         r" want to) (?:just )?(?:listen|wait|hear|stop)|i(?:'m| am) (?:listening|here|not going)|"
         r"i hear you|i'm not making excuses|no excuses|that's on me|it's on me|"
         r"i did it|i chose)\b)" + _WORDS3 + ")",
@@ -39,7 +39,9 @@ _RULES: tuple[Rule, ...] = (
         + _WORDS3,
         r"\byou(?:'ve| have)? (?:also|too|as well) (?:hurt|lied|cheated|flirted|did|made|"
         r"messed up|kept secrets|betrayed|broke|weren't|were|ignored|neglected|pushed|played|"
-        r"shut|stopped|said|let|wronged|do|have)\b" + _WORDS3,
+        r"shut|stopped|said|let|wronged|do|have|kept|hid|went|texted|spent)\b" + _WORDS3,
+        r"(?:^|[.!?,] )(?P<q>(?:you too|so did you|so have you|you did too|you do too|"
+        r"same to you|same with you))(?=[.!?]|$)",
         r"\byou (?:hurt me|lied|cheated|flirted|made mistakes|messed up|kept secrets|betrayed me|"
         r"do it|did (?:it|that|things|stuff|the same)|do (?:that|the same)|were (?:distant|cold|"
         r"absent|never there|not there|busy)|weren't (?:perfect|innocent|there|a saint|blameless)"
@@ -88,8 +90,9 @@ _RULES: tuple[Rule, ...] = (
         r"weeks|ages|a year|a month|so long|a long time) ago\b",
         r"\b(?:it's|that's|this is) (?:all )?in the past\b",
         r"\bthe past is the past\b",
-        r"\bwhy (?:do|does|must|can't) (?:we|you) (?:keep|always|still) (?:bringing|bring|"
-        r"talking|going|dragging|digging)\b" + _WORDS3,
+        r"\bwhy (?:do|does|must|can't) (?:we|you) (?:keep|always|still) (?:have to )?"
+        r"(?:bringing|bring|talking|talk|going|go|dragging|drag|digging|dig)\b" + _WORDS3,
+        r"(?:^|[.!?] )(?P<q>(?:just )?(?:let it go|move on|forget about it|drop it))\b",
         r"\b(?:not this again|here we go again|we've been (?:over|through) this|"
         r"(?:are|aren't) we (?:done|past this)(?: yet)?|enough already|are you still on about)\b",
         r"\bwhen (?:will|are) you (?:going to )?(?:forgive me|get over|stop being|stop bringing|"
@@ -107,7 +110,9 @@ _RULES: tuple[Rule, ...] = (
         r"you don't know the whole story|you don't understand|if you'd (?:just )?let me explain|"
         r"it's not like i)\b",
         r"\bi was (?:only|just) trying to\b" + _WORDS3,
-        r"\bi didn't (?:mean|want|intend) (?:to|for (?:it|this|that|you))\b" + _WORDS3,
+        r"\bi didn't (?:mean|want|intend) (?:to|for)\b" + _WORDS3,
+        r"\b(?:that's|that is|that was|that wasn't|that isn't|it's|it wasn't) (?:not )?"
+        r"what i (?:meant|mean|was trying to say)\b",
         r"\bi (?:was|felt|'d been|had been) (?:so |really |very |just )?(?:lonely|stressed|drunk|"
         r"depressed|overwhelmed|neglected|unhappy|vulnerable|confused|going through)\b",
     ),

@@ -10,7 +10,7 @@ still upset?"), and presuming to know it ("I know how you feel").
 from __future__ import annotations
 
 from bot.core.checks import Finding, TextCheck
-from bot.core.checks.apology import Rule, rule, scan
+from bot.core.checks.apology import HOWEVER, Rule, rule, scan
 
 _WORDS3 = r"(?: [\w'-]+){0,3}"  # up to three following words, to make a quote readable
 _FEELINGS = (
@@ -50,14 +50,15 @@ _RULES: tuple[Rule, ...] = (
     ),
     rule(
         "judging",
-        r"\byou(?:'re| are| were) (?:being )?(?:so |too |a bit |a little |way |really )?"
+        r"\byou(?:'re| are| were) (?:being )?(?:(?:so|too|a bit|a little|way|really|very|just) )*"
         r"(?:overreacting|over-reacting|exaggerating|dramatic|oversensitive|over-sensitive|"
         r"irrational|unreasonable|hysterical|paranoid|crazy|ridiculous|silly|petty|"
         r"over the top|overthinking|making (?:a big deal|a mountain|too much|this (?:bigger|"
         r"worse|about you))|blowing (?:this|it|things|everything) (?:up|out of proportion)|"
         r"reading (?:too much|into)|imagining (?:it|things)|taking (?:this|it) (?:too|so) "
         r"(?:hard|personally|far))\b",
-        r"\byou(?:'re| are| were) (?:being |so |too |way too |being so |being too )"
+        r"\byou(?:'re| are| were) (?:being (?:(?:so|too|way|really|very|a bit|a little) )*"
+        r"|(?:(?:so|too|way|really|very) )+)"
         r"(?:emotional|sensitive|jealous|insecure|negative|much)\b",
         r"\b(?:that's|it's|this is) (?:a bit |kind of |so |pretty )?(?:silly|ridiculous|"
         r"irrational|dramatic|paranoid|an overreaction|over the top|too much)\b(?! to\b| for\b)",
@@ -87,7 +88,7 @@ _RULES: tuple[Rule, ...] = (
         r"get that|get why|get you|hear you|know|see that|see it|see why|see where|realise|"
         r"realize|appreciate|respect)|you're right|that's (?:fair|valid|understandable|true)|"
         r"fair enough|i'm sorry you feel that way|it makes sense|i can see (?:that|why|it)|"
-        r"(?:yes|yeah|yep|ok|okay|sure))\b[^.!?]{0,80}?\b(?:but|however)\b)"
+        rf"(?:yes|yeah|yep|ok|okay|sure))\b[^.!?]{{0,80}}?\b(?:but|{HOWEVER})\b)"
         r"(?!,? (?:i(?:'m| am) (?:here|listening|not going anywhere|staying)|i(?:'ll| will) "
         r"(?:keep|listen|stay|be here|wait)|(?:it's|that's) (?:on me|my fault)|i did (?:it|this)|"
         r"i chose)\b)",
@@ -101,7 +102,8 @@ _RULES: tuple[Rule, ...] = (
     rule(
         "rushing",
         r"\byou'll (?:get over (?:it|this|him|her)|feel better (?:soon|eventually|tomorrow|"
-        r"in no time)|be (?:fine|okay|ok|over it|alright|all right)(?: soon| in no time| eventually)?"
+        r"in no time)|be (?:fine|okay|ok|over it|alright|all right)"
+        r"(?: soon| in no time| eventually)?"
         r"|forget (?:about )?(?:it|this)|move on)\b",
         r"\bget over it\b",
         r"\b(?:just |you (?:need|have|should|ought|got) to |try to |please |can you (?:just )?|"
@@ -111,6 +113,9 @@ _RULES: tuple[Rule, ...] = (
         r"\b(?:time heals(?: all wounds)?|it'll pass|this (?:too )?(?:will|shall) pass|"
         r"it will pass|give it time)\b",
         r"\byou should (?:be )?(?:over (?:it|this|that)|past (?:it|this|that))(?: by now)?\b",
+        r"\b(?:it|that|this) (?:was|happened) (?:(?:[\w-]+|a few|so many) )?(?:months|years|"
+        r"weeks|ages|a year|a month|so long|a long time) ago\b",
+        r"(?:^|[.!?] )(?P<q>(?:just )?(?:let it go|move on|forget about it|get over it))\b",
         r"\bit's been (?:long enough|months|a year|years|ages|weeks)(?: now| already)?"
         r"(?=[.!?,]|$)",
     ),

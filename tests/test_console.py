@@ -1,0 +1,115 @@
+"""The console shell: onboarding end to end in a real process, and resume after SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.console import render, to_event, to_plain
+from bot.core.events import Cancel, Press, SendText, ShowMenu
+from bot.core.session import Session
+from bot.core.turn import Button, OutMessage, Turn
+from tests.scripts import ROOT
+
+
+def console(db: Path) -> subprocess.Popen[bytes]:
+    env = os.environ | {"DATABASE_PATH": str(db), "TELEGRAM_BOT_TOKEN": ""}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+class Terminal:
+    """Types into a running console and reads its screen, prompt by prompt."""
+
+    def __init__(self, db: Path) -> None:
+        self.proc = console(db)
+        self.screen = b""
+        os.set_blocking(self.proc.stdout.fileno(), False)  # type: ignore[union-attr]
+
+    def read_until_prompt(self, timeout: float = 20.0) -> str:
+        start = len(self.screen)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = self.proc.stdout.read()  # type: ignore[union-attr]
+            if chunk:
+                self.screen += chunk
+                if self.screen.endswith(b"> "):
+                    return self.screen[start:].decode()
+            elif self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise TimeoutError(self.screen[start:].decode())
+
+    def type(self, line: str) -> str:
+        self.proc.stdin.write(line.encode() + b"\n")  # type: ignore[union-attr]
+        self.proc.stdin.flush()  # type: ignore[union-attr]
+        return self.read_until_prompt()
+
+
+def test_console_plays_onboarding_end_to_end(tmp_path: Path) -> None:
+    term = Terminal(tmp_path / "c.sqlite3")
+    try:
+        screen = term.read_until_prompt()
+        assert "I'm Mend" in screen and "1) I understand" in screen
+        assert "1) Yes, that's fine" in term.type("1")
+        assert "It was just discovered" in term.type("1")
+        assert "What should I call you?" in term.type("2")
+        screen = term.type("Sam")
+        assert "Thank you, Sam." in screen and "1) Yes, keep it discreet" in screen
+        screen = term.type("1")
+        assert "You're set up" in screen and "1) ☰ Menu" in screen
+        assert (
+            "What would you like to work on?" in term.type("/menu")
+            or "Suggested" in term.screen.decode()
+        )
+        term.proc.stdin.close()  # type: ignore[union-attr]
+        assert term.proc.wait(timeout=20) == 0
+    finally:
+        term.proc.kill()
+
+
+def test_resume_after_the_process_is_killed_mid_flow(tmp_path: Path) -> None:
+    db = tmp_path / "k.sqlite3"
+    term = Terminal(db)
+    try:
+        term.read_until_prompt()
+        term.type("1")
+        term.type("1")
+        assert "What should I call you?" in term.type("2")
+        term.proc.send_signal(signal.SIGKILL)
+        term.proc.wait(timeout=10)
+    finally:
+        term.proc.kill()
+    again = Terminal(db)
+    try:
+        screen = again.read_until_prompt()
+        assert "Welcome back" in screen
+        assert "What should I call you?" in screen
+        assert "Thank you, Robin." in again.type("Robin")
+    finally:
+        again.proc.kill()
+
+
+def test_rendering_numbers_buttons_and_strips_markup() -> None:
+    turn = Turn(
+        (OutMessage("<b>Hi</b> &amp; welcome", (Button("Go", "a:b:c:0"),)),),
+        (),
+        Session(),
+    )
+    text, shown = render(turn)
+    assert "Hi & welcome" in text and "1) Go" in text
+    assert to_event("1", shown) == Press("a:b:c:0")
+    assert to_event("2", shown) == SendText("2")
+    assert to_event("/menu", shown) == ShowMenu()
+    assert to_event("/CANCEL", shown) == Cancel()
+    assert to_plain("a &lt;b&gt;") == "a <b>"

@@ -24,6 +24,27 @@ def check(directory: Path) -> int:
     return 0
 
 
+def rotate(database: Path | None) -> int:
+    """Re-encrypt every stored text from OLD_KEY to NEW_KEY (either may be empty: plain)."""
+    import asyncio
+    import os
+
+    from bot.config import load_config
+    from bot.store.crypto import BadKey, TextCipher
+    from bot.store.sqlite import rotate_key
+
+    path = database or load_config().database_path
+    try:
+        old = TextCipher(os.environ["OLD_KEY"]) if os.environ.get("OLD_KEY") else None
+        new = TextCipher(os.environ["NEW_KEY"]) if os.environ.get("NEW_KEY") else None
+    except BadKey as exc:
+        print(f"Key problem: {exc}", file=sys.stderr)
+        return 2
+    changed = asyncio.run(rotate_key(path, old, new))
+    print(f"re-encrypted {changed} value(s) in {path}; now set ENCRYPTION_KEY to NEW_KEY")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Mend, a trust coach.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -31,7 +52,19 @@ def main(argv: list[str] | None = None) -> int:
     p_check.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIALOGUES)
     sub.add_parser("console", help="talk to the coach in this terminal, no Telegram needed")
     sub.add_parser("run", help="run the Telegram bot")
+    sub.add_parser("new-key", help="print a fresh ENCRYPTION_KEY")
+    p_rotate = sub.add_parser(
+        "rotate-key", help="re-encrypt the database (bot stopped): OLD_KEY and NEW_KEY env vars"
+    )
+    p_rotate.add_argument("--database", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.command == "new-key":
+        from bot.store.crypto import generate_key
+
+        print(generate_key())
+        return 0
+    if args.command == "rotate-key":
+        return rotate(args.database)
     if args.command == "check":
         return check(args.directory)
     if args.command == "console":

@@ -1,20 +1,32 @@
 """One turn, durably: load the session, step the engine, store everything in one go.
 
-Both shells (Telegram and the console) talk to the coach only through this.
+Both shells (Telegram and the console) and the dispatcher talk to the coach only
+through this.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.engine import show_current, step
 from bot.core.events import Event
+from bot.core.export_format import export_markdown
 from bot.core.model import Script
-from bot.core.turn import Turn
-from bot.store.protocol import Store
+from bot.core.planner import next_for
+from bot.core.session import SCHEDULE_SETTINGS
+from bot.core.turn import ChangeSetting, CompleteFlow, Erase, Turn
+from bot.store.protocol import NOT_REPLANNED, NotReplanned, Store
 
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class ExportFiles:
+    markdown: bytes
+    json: bytes
 
 
 class Coach:
@@ -30,7 +42,17 @@ class Coach:
         now = self.clock()
         session = await self.store.load(user_id, now)
         turn = step(self.script, session, event, now)
-        if not await self.store.commit(user_id, turn, now, update_id=update_id):
+        if any(isinstance(e, Erase) for e in turn.effects):
+            await self.store.delete_user(user_id)  # they confirmed; nothing of them stays
+            return turn
+        next_checkin: datetime | NotReplanned | None = NOT_REPLANNED
+        if _replans(turn):
+            state = await self.store.checkin_state(user_id)
+            last = state.last_local_date if state is not None else None
+            next_checkin = next_for(turn.session.settings, now, last)
+        if not await self.store.commit(
+            user_id, turn, now, update_id=update_id, next_checkin=next_checkin
+        ):
             return None
         return turn
 
@@ -39,3 +61,17 @@ class Coach:
         now = self.clock()
         session = await self.store.load(user_id, now)
         return show_current(self.script, session, now)
+
+    async def export(self, user_id: int) -> ExportFiles:
+        data = await self.store.export_user(user_id)
+        text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+        return ExportFiles(export_markdown(data, self.script).encode(), text.encode())
+
+
+def _replans(turn: Turn) -> bool:
+    """Whether the turn changed when the daily check-in is due."""
+    return any(
+        (isinstance(e, ChangeSetting) and e.name in SCHEDULE_SETTINGS)
+        or (isinstance(e, CompleteFlow) and e.flow == "onboarding")
+        for e in turn.effects
+    )

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.store.crypto import TextCipher
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API = "https://api.telegram.org/bot"
 
@@ -30,6 +32,12 @@ class Config:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     encryption_key: str = ""
+    dispatch_interval: float = 1.0  # seconds between looks for due check-ins when idle
+    send_rate: float = 30.0  # messages a second overall, Telegram's limit
+
+    def cipher(self) -> TextCipher | None:
+        """The cipher for text at rest, or None to store it plain. Raises BadKey on a typo."""
+        return TextCipher(self.encryption_key) if self.encryption_key else None
 
     @property
     def api_file_url(self) -> str:
@@ -55,6 +63,8 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
     level = get("LOG_LEVEL", "INFO").upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    interval = _number(get("DISPATCH_INTERVAL_SECONDS", "1"), "DISPATCH_INTERVAL_SECONDS")
+    rate = _number(get("SEND_RATE", "30"), "SEND_RATE")
     webhook_url = get("WEBHOOK_URL")
     secret = get("WEBHOOK_SECRET")
     if webhook_url and not secret:
@@ -73,4 +83,16 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
         webhook_listen=get("WEBHOOK_LISTEN", "127.0.0.1") or "127.0.0.1",
         webhook_port=int(port),
         encryption_key=get("ENCRYPTION_KEY"),
+        dispatch_interval=interval,
+        send_rate=rate,
     )
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {text!r}") from None
+    if not 0 < value < 1e6:
+        raise ConfigError(f"{name} must be above zero")
+    return value

@@ -1,7 +1,9 @@
 """The coach in a terminal: numbered buttons, free text, the same SQLite file.
 
 Try every dialogue without Telegram: `make console`. Type a number to press a
-button, anything else to answer; /menu, /cancel, /start and /quit work anywhere.
+button, anything else to answer; /menu, /cancel, /start and /quit work anywhere, and
+so do the bot's other commands (/prepare, /checkin, /settings…). Scheduled things
+(a breathing exercise's pauses, a debrief) arrive while the console is open.
 """
 
 from __future__ import annotations
@@ -10,29 +12,34 @@ import asyncio
 import html
 import re
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from bot.coach import Coach
-from bot.config import load_config
-from bot.core.events import Cancel, Event, Hello, Press, SendText, ShowMenu
-from bot.core.turn import Button, Turn
+from bot.config import ConfigError, load_config
+from bot.core.commands import event_for_command, parse_command
+from bot.core.events import Event, Hello, Press, SendText
+from bot.core.model import Script
+from bot.core.turn import Button, Export, OutMessage, Turn
+from bot.locks import UserLocks
+from bot.schedule.dispatcher import Dispatcher
 from bot.script_loader import load_script
+from bot.store.crypto import BadKey
+from bot.store.protocol import SchemaTooNew, StoreUnavailable
 from bot.store.sqlite import SqliteStore
 
 CONSOLE_USER = -1  # Telegram user ids are positive, so the local person never collides
 _TAG = re.compile(r"<[^>]+>")
-COMMANDS: dict[str, Callable[[], Event]] = {"/menu": ShowMenu, "/cancel": Cancel, "/start": Hello}
 
 
 def to_plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-def render(turn: Turn) -> tuple[str, list[Button]]:
+def render(messages: tuple[OutMessage, ...]) -> tuple[str, list[Button]]:
     lines: list[str] = []
     shown: list[Button] = []
-    for message in turn.messages:
+    for message in messages:
         lines.append(to_plain(message.text))
         for button in message.buttons:
             shown.append(button)
@@ -41,28 +48,65 @@ def render(turn: Turn) -> tuple[str, list[Button]]:
     return "\n".join(lines), shown
 
 
-def to_event(line: str, shown: list[Button]) -> Event:
+def to_event(line: str, shown: list[Button], script: Script) -> Event | None:
+    """What a typed line means; None for a command this coach does not know."""
     word = line.strip()
-    if word.lower() in COMMANDS:
-        return COMMANDS[word.lower()]()
+    command = parse_command(word)
+    if command is not None:
+        return event_for_command(command[0], script)
     if word.isdigit() and 1 <= int(word) <= len(shown):
         return Press(shown[int(word) - 1].data)
     return SendText(line)
 
 
-async def run(coach: Coach, user_id: int = CONSOLE_USER) -> None:
-    shown: list[Button] = []
-    event: Event = Hello()
-    loop = asyncio.get_running_loop()
-    while True:
-        turn = await coach.handle(user_id, event)
+class Console:
+    def __init__(self, coach: Coach, locks: UserLocks, user_id: int = CONSOLE_USER) -> None:
+        self.coach = coach
+        self.locks = locks
+        self.user_id = user_id
+        self.shown: list[Button] = []
+
+    async def deliver(self, user_id: int, messages: tuple[OutMessage, ...]) -> None:
+        """Scheduled messages (the dispatcher's send): printed as they arrive."""
+        self.show(messages)
+        print("> ", end="", flush=True)
+
+    def show(self, messages: tuple[OutMessage, ...]) -> None:
+        text, shown = render(messages)
+        if shown or not self.shown:
+            self.shown = shown
+        print(text, flush=True)
+
+    async def turn(self, event: Event) -> None:
+        async with self.locks.hold(self.user_id):
+            turn = await self.coach.handle(self.user_id, event)
         if turn is not None:
-            text, shown = render(turn)
-            print(text, flush=True)
-        line = await loop.run_in_executor(None, _read)
-        if line is None or line.strip().lower() in ("/quit", "/exit"):
+            self.show(turn.messages)
+            await self._export(turn)
+
+    async def _export(self, turn: Turn) -> None:
+        if not any(isinstance(e, Export) for e in turn.effects):
             return
-        event = to_event(line, shown)
+        files = await self.coach.export(self.user_id)
+        stem = Path.cwd() / f"mend-export-{date.today().isoformat()}"
+        for suffix, content in ((".md", files.markdown), (".json", files.json)):
+            path = stem.with_suffix(suffix)
+            path.write_bytes(content)
+            path.chmod(0o600)
+            print(f"(saved {path})")
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        await self.turn(Hello())
+        while True:
+            line = await loop.run_in_executor(None, _read)
+            if line is None or line.strip().lower() in ("/quit", "/exit"):
+                return
+            event = to_event(line, self.shown, self.coach.script)
+            if event is None:
+                print(to_plain(self.coach.script.string("unknown_command").render({})))
+                continue
+            await self.turn(event)
 
 
 def _read() -> str | None:
@@ -73,19 +117,35 @@ def _read() -> str | None:
 
 
 async def _main() -> int:
-    config = load_config()
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"Configuration problem: {exc}", file=sys.stderr)
+        return 2
     result = load_script(config.dialogues_dir)
     for diagnostic in result.diagnostics:
         print(diagnostic, file=sys.stderr)
     if result.script is None:
         print("The dialogues have errors; the coach will not start.", file=sys.stderr)
         return 1
-    store = SqliteStore(config.database_path)
-    await store.open()
+    try:
+        store = SqliteStore(config.database_path, config.cipher())
+        await store.open()
+    except (SchemaTooNew, StoreUnavailable, BadKey) as exc:
+        print(f"Database problem: {exc}", file=sys.stderr)
+        return 1
+    coach = Coach(result.script, store, lambda: datetime.now(UTC))
+    locks = UserLocks()
+    console = Console(coach, locks)
+    stop = asyncio.Event()
+    dispatcher = Dispatcher(coach, store, console.deliver, locks)
+    task = asyncio.create_task(dispatcher.run(stop))
     try:
         print("Mend console. Numbers press buttons; /menu, /cancel, /quit.\n")
-        await run(Coach(result.script, store, lambda: datetime.now(UTC)))
+        await console.run()
     finally:
+        stop.set()
+        await task
         await store.close()
     return 0
 

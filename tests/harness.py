@@ -8,14 +8,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from telegram.ext import Application
-
 from bot.config import Config
 from bot.core.model import Script
 from bot.script_loader import load_script
 from bot.store.sqlite import SqliteStore
-from bot.telegram.app import build_application, start, stop
-from tests.fakebot import FakeBotApi
+from bot.telegram.app import MendBot, build_bot
+from tests.fakebot import BotMessage, FakeBotApi, FakeUser
 from tests.scripts import DIALOGUES
 
 _SCRIPT: Script | None = None
@@ -67,11 +65,66 @@ async def running_bot(
     clock: FakeClock | None = None,
     script: Script | None = None,
     **overrides: object,
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+) -> AsyncIterator[MendBot]:
     config = config_for(fake, db, **overrides)
-    app = build_application(config, script or real_script(), SqliteStore(db), clock or FakeClock())
-    await start(app, config)
+    bot = build_bot(config, script or real_script(), SqliteStore(db), clock or FakeClock())
+    await bot.start()
     try:
-        yield app
+        yield bot
     finally:
-        await stop(app)
+        await bot.stop()
+
+
+async def seed_person(db: Path, user_id: int, now: datetime, **settings: object) -> None:
+    """A person who finished onboarding earlier, with these settings and a planned check-in."""
+    import dataclasses
+
+    from bot.core.planner import next_for
+    from bot.core.session import Session
+    from bot.core.turn import ChangeSetting, CompleteFlow, Effect, Turn
+
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        base = await store.load(user_id, now)
+        chosen = dataclasses.replace(base.settings, **settings)  # type: ignore[arg-type]
+        effects: tuple[Effect, ...] = (
+            *(ChangeSetting(k, v) for k, v in settings.items()),  # type: ignore[arg-type]
+            CompleteFlow("onboarding"),
+        )
+        turn = Turn((), effects, Session(settings=chosen))
+        await store.commit(user_id, turn, now, next_checkin=next_for(chosen, now, None))
+    finally:
+        await store.close()
+
+
+_last_tapped: dict[int, int] = {}
+
+
+async def tap(user: FakeUser, label: str, timeout: float = 5.0) -> BotMessage:
+    """Press `label` on the newest message offering it, sent after the last one tapped."""
+    after = _last_tapped.get(user.id, 0)
+    message = await user.wait_for(
+        lambda m: m.message_id > after and label in m.button_labels, timeout
+    )
+    _last_tapped[user.id] = message.message_id
+    await user.press(message, label)
+    return message
+
+
+async def onboard(user: FakeUser, name: str = "Sam") -> None:
+    """/start through the whole onboarding, by buttons and text, as a person would."""
+    await user.send_command("/start")
+    await tap(user, "I understand")
+    await tap(user, "Yes, that's fine")
+    await tap(user, "We're working on it")
+    await user.wait_for(lambda m: "What should I call you?" in (m.text or ""))
+    await user.send_text(name)
+    await user.wait_for(lambda m: f"Thank you, {name}." in (m.text or ""))
+    await tap(user, "Yes")  # is the partner willing
+    await tap(user, "No")  # afraid of the partner?
+    await tap(user, "No")  # afraid of what you might do?
+    await tap(user, "London")
+    await tap(user, "20:00")
+    await tap(user, "Yes, keep it discreet")
+    await user.wait_for(lambda m: "You're set up" in (m.text or ""))

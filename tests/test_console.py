@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from bot.console import render, to_event, to_plain
-from bot.core.events import Cancel, Press, SendText, ShowMenu
-from bot.core.session import Session
-from bot.core.turn import Button, OutMessage, Turn
+from bot.core.events import Cancel, Press, SendText, ShowMenu, StartFlow
+from bot.core.turn import Button, OutMessage
+from tests.harness import real_script
 from tests.scripts import ROOT
 
 
@@ -65,13 +65,20 @@ def test_console_plays_onboarding_end_to_end(tmp_path: Path) -> None:
         assert "It was just discovered" in term.type("1")
         assert "What should I call you?" in term.type("2")
         screen = term.type("Sam")
-        assert "Thank you, Sam." in screen and "1) Yes, keep it discreet" in screen
+        assert "Thank you, Sam." in screen and "Is your partner willing to try?" in screen
+        assert "Are you ever afraid of your partner?" in term.type("1")
+        assert "when you're angry?" in term.type("2")
+        assert "Which time zone" in term.type("2")
+        screen = term.type("7")  # type my city
+        screen = term.type("Berlim")  # a typo gets close matches and the question again
+        assert "Berlin" in screen
+        screen = term.type("Berlin")
+        assert "1) 08:00" in screen
+        screen = term.type("3")
+        assert "1) Yes, keep it discreet" in screen
         screen = term.type("1")
-        assert "You're set up" in screen and "1) ☰ Menu" in screen
-        assert (
-            "What would you like to work on?" in term.type("/menu")
-            or "Suggested" in term.screen.decode()
-        )
+        assert "You're set up" in screen and "Europe/Berlin" in screen
+        assert "What would you like to do?" in term.type("/menu")
         term.proc.stdin.close()  # type: ignore[union-attr]
         assert term.proc.wait(timeout=20) == 0
     finally:
@@ -101,15 +108,13 @@ def test_resume_after_the_process_is_killed_mid_flow(tmp_path: Path) -> None:
 
 
 def test_rendering_numbers_buttons_and_strips_markup() -> None:
-    turn = Turn(
-        (OutMessage("<b>Hi</b> &amp; welcome", (Button("Go", "a:b:c:0"),)),),
-        (),
-        Session(),
-    )
-    text, shown = render(turn)
+    script = real_script()
+    text, shown = render((OutMessage("<b>Hi</b> &amp; welcome", (Button("Go", "a:b:c:0"),)),))
     assert "Hi & welcome" in text and "1) Go" in text
-    assert to_event("1", shown) == Press("a:b:c:0")
-    assert to_event("2", shown) == SendText("2")
-    assert to_event("/menu", shown) == ShowMenu()
-    assert to_event("/CANCEL", shown) == Cancel()
+    assert to_event("1", shown, script) == Press("a:b:c:0")
+    assert to_event("2", shown, script) == SendText("2")
+    assert to_event("/menu", shown, script) == ShowMenu()
+    assert to_event("/CANCEL", shown, script) == Cancel()
+    assert to_event("/now", shown, script) == StartFlow("hurting_now")
+    assert to_event("/dance", shown, script) is None
     assert to_plain("a &lt;b&gt;") == "a <b>"

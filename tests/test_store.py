@@ -9,7 +9,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,11 @@ from bot.core.turn import (
     ChangeSetting,
     CompleteFlow,
     Effect,
+    Erase,
+    Export,
+    FlagCrisis,
+    KeepPromise,
+    Mark,
     RecordCommitment,
     SaveAnswer,
     SaveJournal,
@@ -38,6 +43,24 @@ from bot.store.sqlite import Migration, load_migrations
 NOW = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
 SECRET = "I lied about Tuesday night"  # stands for a person's words: must never leak
+NO_PROGRESS = {
+    "progress.checkins_7d": "0",
+    "progress.checkins_30d": "0",
+    "progress.promises_made": "0",
+    "progress.promises_kept": "0",
+    "progress.talks": "0",
+}
+EMPTY_EXPORT_LISTS: dict[str, list[object]] = {
+    "answers": [],
+    "journal": [],
+    "commitments": [],
+    "promise_checks": [],
+    "follow_ups": [],
+    "completions": [],
+    "marks": [],
+    "crisis_flags": [],
+    "processed_updates": [],
+}
 
 
 def turn(position: Position | None = None, *effects: Effect) -> Turn:
@@ -73,7 +96,7 @@ def raw(path: Path) -> sqlite3.Connection:
 
 
 async def test_first_load_creates_the_user_with_defaults(store: Store) -> None:
-    assert await store.load(1, NOW) == Session(started_at=NOW)
+    assert await store.load(1, NOW) == Session(started_at=NOW, facts=NO_PROGRESS)
     exported = await store.export_user(1)
     assert exported["user"] == {
         "created_at": "2025-03-01T12:00:00.123456+00:00",
@@ -85,7 +108,14 @@ async def test_first_load_creates_the_user_with_defaults(store: Store) -> None:
             "discreet": True,
             "checkins": True,
             "country": "",
+            "quiet_hours": "",
+            "paused_until": "",
+            "safety": "",
         },
+        "next_checkin_at": None,
+        "checkin_claimed_at": None,
+        "last_checkin_date": None,
+        "last_checkin_at": None,
     }
     # A second load changes nothing, in particular not created_at.
     await store.load(1, LATER)
@@ -108,6 +138,9 @@ async def test_session_round_trip(store: Store) -> None:
         ChangeSetting("discreet", False),
         ChangeSetting("checkins", False),
         ChangeSetting("country", "DE"),
+        ChangeSetting("quiet_hours", "22:00-07:00"),
+        ChangeSetting("paused_until", "2025-03-10"),
+        ChangeSetting("safety", "clear"),
         CompleteFlow("intro"),
         CompleteFlow("intro"),
         CompleteFlow("values"),
@@ -122,9 +155,13 @@ async def test_session_round_trip(store: Store) -> None:
             discreet=False,
             checkins=False,
             country="DE",
+            quiet_hours="22:00-07:00",
+            paused_until="2025-03-10",
+            safety="clear",
         ),
         completed=frozenset({"intro", "values"}),
         started_at=NOW,  # first seen by the commit, not by this later load
+        facts=NO_PROGRESS,
     )
     # Back to the menu.
     assert await store.commit(7, turn(None), LATER)
@@ -169,6 +206,7 @@ async def test_every_effect_kind(store: Store) -> None:
         {
             "id": 1,
             "flow": "checkin",
+            "node": "",
             "due_at": "2025-03-02T08:00:00.000000+00:00",  # stored in UTC
             "status": "pending",
             "created_at": now,
@@ -282,26 +320,16 @@ async def test_export_contains_everything_and_is_json(store: Store) -> None:
         update_id=9,
     )
     doc = await store.export_user(4)
-    assert set(doc) == {
-        "user_id",
-        "user",
-        "session",
-        "answers",
-        "journal",
-        "commitments",
-        "follow_ups",
-        "completions",
-        "processed_updates",
-    }
+    assert set(doc) == {"user_id", "user", "session", *EMPTY_EXPORT_LISTS}
     assert doc["user_id"] == 4
     assert doc["session"] == {
         "position": {
-            "v": 1,
             "flow": "prepare",
             "node": "rehearse",
             "stack": [{"flow": "menu", "node": "start"}],
             "draft": SECRET,
         },
+        "suspended": None,
         "updated_at": "2025-03-01T12:00:00.123456+00:00",
     }
     assert doc["processed_updates"] == [9]
@@ -320,27 +348,27 @@ async def test_delete_user_erases_the_person_only(store: Store) -> None:
         ScheduleFollowUp("f", LATER),
         CompleteFlow("f"),
         ChangeSetting("country", "IT"),
+        FlagCrisis("self_harm"),
+        Mark("talks_went_well"),
     )
     for user_id in (1, 2):
         await store.commit(
             user_id, turn(Position("f", "n", draft=SECRET), *everything), NOW, update_id=1
         )
+        promise = (await store.open_commitments(user_id))[0]
+        await store.commit(user_id, turn(None, KeepPromise(promise.id, "2025-03-01")), NOW)
     kept = await store.export_user(2)
     await store.delete_user(1)
     assert await store.export_user(1) == {
         "user_id": 1,
         "user": None,
         "session": None,
-        "answers": [],
-        "journal": [],
-        "commitments": [],
-        "follow_ups": [],
-        "completions": [],
-        "processed_updates": [],
+        **EMPTY_EXPORT_LISTS,
     }
     assert await store.open_commitments(1) == []
     assert await store.export_user(2) == kept
-    assert await store.load(1, LATER) == Session(started_at=LATER)  # a newcomer again
+    # A newcomer again.
+    assert await store.load(1, LATER) == Session(started_at=LATER, facts=NO_PROGRESS)
 
 
 async def test_open_commitments(store: Store) -> None:
@@ -390,26 +418,62 @@ async def test_not_open_is_an_error(tmp_path: Path) -> None:
 
 
 async def test_memory_store_exports_what_sqlite_exports(tmp_path: Path) -> None:
-    async def script(s: Store) -> list[dict[str, object]]:
+    async def script(s: Store) -> list[object]:
         await s.load(1, NOW)
+        suspended = Position("breathing", "inhale", draft="half a thought")
         await s.commit(
             1,
-            turn(
-                Position("a", "b", (Frame("m", "s"),), "d"),
-                SaveAnswer("x", "1"),
-                SaveJournal("a", "j"),
-                RecordCommitment("c", "d"),
-                ChangeSetting("discreet", False),
-                ScheduleFollowUp("a", LATER),
-                CompleteFlow("a"),
+            Turn(
+                messages=(),
+                effects=(
+                    SaveAnswer("x", "1"),
+                    SaveJournal("a", "j"),
+                    RecordCommitment("c", "d"),
+                    ChangeSetting("discreet", False),
+                    ChangeSetting("quiet_hours", "22:00-07:00"),
+                    ScheduleFollowUp("a", LATER),
+                    ScheduleFollowUp("a", LATER, node="resume"),
+                    CompleteFlow("a"),
+                    CompleteFlow("checkin"),
+                    CompleteFlow("prepare"),
+                    FlagCrisis("danger"),
+                    Mark("talk_calm"),
+                    Mark("talk_calm"),
+                    Export(),
+                    Erase(),
+                ),
+                session=Session(
+                    position=Position("a", "b", (Frame("m", "s"),), "d"), suspended=suspended
+                ),
             ),
             NOW,
             update_id=5,
+            next_checkin=LATER,
         )
         await s.commit(2, turn(None, SaveJournal("z", "k"), CompleteFlow("z")), LATER, update_id=5)
-        await s.commit(1, turn(None, SaveAnswer("x", "2"), RecordCommitment("e", "")), LATER)
+        await s.commit(
+            1,
+            turn(
+                None,
+                SaveAnswer("x", "2"),
+                RecordCommitment("e", ""),
+                KeepPromise(1, "2025-03-01"),
+                KeepPromise(1, "2025-03-01"),  # once a day
+                KeepPromise(2, "2025-03-02"),
+                KeepPromise(99, "2025-03-01"),  # not theirs: ignored
+            ),
+            LATER,
+            next_checkin=None,
+        )
+        await s.commit(3, turn(None), NOW, next_checkin=NOW)
         await s.set_active(2, False)
-        return [await s.export_user(u) for u in (1, 2, 3)]
+        claimed = await s.claim_due(LATER, 10, timedelta(minutes=1))
+        await s.complete_checkin(3, LATER, date(2025, 3, 1), LATER + timedelta(days=1))
+        await s.complete_follow_up(1, LATER, sent=True)
+        await s.complete_follow_up(2, LATER, sent=False)
+        loads = [await s.load(u, LATER) for u in (1, 2, 3)]
+        states = [await s.checkin_state(u) for u in (1, 2, 3, 4)]
+        return [claimed, loads, states, *[await s.export_user(u) for u in (1, 2, 3, 4)]]
 
     async with SqliteStore(db_path(tmp_path)) as sqlite_store, MemoryStore() as memory_store:
         assert await script(memory_store) == await script(sqlite_store)
@@ -456,7 +520,7 @@ async def test_migrations_are_idempotent(tmp_path: Path) -> None:
             pass
     assert schema() == first
     with raw(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(load_migrations()) == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(load_migrations()) == 2
     tables = {name for name, sql in first if sql and sql.startswith("CREATE TABLE")}
     assert tables >= {
         "users",
@@ -467,6 +531,9 @@ async def test_migrations_are_idempotent(tmp_path: Path) -> None:
         "follow_ups",
         "completions",
         "processed_updates",
+        "promise_checks",
+        "crisis_flags",
+        "marks",
     }
 
 
@@ -474,11 +541,12 @@ async def test_a_failing_migration_leaves_the_schema_as_it_was(tmp_path: Path) -
     path = db_path(tmp_path)
     async with SqliteStore(path) as s:
         await s.commit(1, turn(None, SaveAnswer("a", "b")), NOW)
-    bad = Migration(2, "0002_bad.sql", "CREATE TABLE extra (x INTEGER);\nTHIS IS NOT SQL;\n")
+    latest = len(load_migrations())
+    bad = Migration(latest + 1, "bad.sql", "CREATE TABLE extra (x INTEGER);\nTHIS IS NOT SQL;\n")
     with pytest.raises(sqlite3.OperationalError):
         await SqliteStore(path, migrations=(*load_migrations(), bad)).open()
     with raw(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest
         assert conn.execute(
             "SELECT count(*) FROM sqlite_master WHERE name = 'extra'"
         ).fetchone() == (0,)
@@ -493,7 +561,7 @@ async def test_a_newer_schema_refuses_to_start(tmp_path: Path) -> None:
     with raw(path) as conn:
         conn.execute("PRAGMA user_version = 99")
     s = SqliteStore(path)
-    with pytest.raises(SchemaTooNew, match=r"schema version 99.*knows only up to 1"):
+    with pytest.raises(SchemaTooNew, match=r"schema version 99.*knows only up to 2"):
         await s.open()
     with pytest.raises(RuntimeError, match="not open"):
         await s.load(1, NOW)
@@ -542,6 +610,8 @@ async def test_delete_user_leaves_no_row_in_any_table(sqlite_store: SqliteStore)
         RecordCommitment(SECRET, "soon"),
         ScheduleFollowUp("f", LATER),
         CompleteFlow("f"),
+        FlagCrisis("self_harm"),
+        Mark("talk"),
     )
     for user_id in (1, 2):
         for update_id in range(3):
@@ -551,6 +621,8 @@ async def test_delete_user_leaves_no_row_in_any_table(sqlite_store: SqliteStore)
                 NOW,
                 update_id=update_id,
             )
+        promise = (await sqlite_store.open_commitments(user_id))[0]
+        await sqlite_store.commit(user_id, turn(None, KeepPromise(promise.id, "2025-03-01")), NOW)
     await sqlite_store.delete_user(1)
     with raw(sqlite_store.path) as conn:
         tables = [
@@ -559,7 +631,7 @@ async def test_delete_user_leaves_no_row_in_any_table(sqlite_store: SqliteStore)
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             )
         ]
-        assert len(tables) >= 8
+        assert len(tables) >= 11
         for table in tables:
             columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
             assert "user_id" in columns, (

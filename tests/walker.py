@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.core.engine import step
-from bot.core.events import Event, Press, SendText, StartFlow
+from bot.core.events import Event, Press, SendText, StartFlow, Timer
 from bot.core.model import ConditionKind, NodeKind, Script
-from bot.core.session import Session, Settings
+from bot.core.session import Promise, Session, Settings
 from bot.core.turn import Turn
 
 NOW = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
@@ -25,6 +25,15 @@ FLAGGED = {
     "apology": "I'm sorry if you were hurt, but we both made mistakes.",
     "defensiveness": "But you also lied to me, and I already said sorry.",
     "validation": "You shouldn't feel that way, calm down.",
+}
+
+
+SETTING_ANSWERS = {
+    "timezone": "Berlin",
+    "checkin_time": "8.30 pm",
+    "quiet_hours": "22:00-07:00",
+    "pause_days": "7",
+    "country": "UK",
 }
 
 
@@ -45,6 +54,7 @@ def seeded_sessions(script: Script) -> list[Session]:
         answers={name: PLAIN_ANSWER for name in names},
         completed=frozenset(script.flows),
         started_at=datetime(2026, 10, 1, tzinfo=UTC),
+        promises=(Promise(1, "Home by seven on weekdays"), Promise(2, "Call at lunch")),
     )
     sessions = [Session(started_at=NOW), veteran]
     sessions.append(dataclasses.replace(veteran, settings=Settings(discreet=False, checkins=False)))
@@ -69,9 +79,13 @@ def _moves(script: Script, turn: Turn) -> Iterator[tuple[Event, tuple[str, str, 
     node = script.flows[pos.flow].nodes[pos.node]
     buttons = [b for m in turn.messages for b in m.buttons if f":{pos.flow}:{pos.node}:" in b.data]
     if node.kind is NodeKind.ASK and node.ask is not None and pos.draft is None:
-        yield SendText(PLAIN_ANSWER), None
+        yield SendText(SETTING_ANSWERS.get(node.ask.setting or "", PLAIN_ANSWER)), None
+        if node.ask.setting:
+            yield SendText("no such thing"), None
         if node.ask.check in FLAGGED:
             yield SendText(FLAGGED[node.ask.check]), None
+    if node.kind is NodeKind.PAUSE:
+        yield Timer(pos.flow, pos.node), None
     for button in buttons:
         token = button.data.rsplit(":", 1)[1]
         index = int(token) if token.isdigit() else -1
@@ -95,7 +109,8 @@ def explore(script: Script, flow: str, max_states: int = 4000) -> Exploration:
                 result.shortest_finish = depth if shortest is None else min(shortest, depth)
                 result.longest_finish = max(result.longest_finish, depth)
                 continue
-            key = (pos, tuple(sorted(turn.session.answers)), turn.session.settings)
+            session = turn.session
+            key = (pos, tuple(sorted(session.answers.items())), session.settings, session.promises)
             if key in seen:
                 continue
             seen.add(key)

@@ -17,15 +17,18 @@ _CODE = re.compile(rf"^([a-z0-9]{{1,8}}):({_ID}):({_ID}):([a-z0-9_]{{1,12}})$")
 KEEP = "keep"
 REVISE = "revise"
 SKIP = "skip"
+DONE = "done"
 MENU = "menu"
-RESUME = "resume"
+RESUME = "resume"  # back to the exercise an interruption put aside
+DROP = "drop"  # leave it
+OPEN = "open"  # open a discreet notification
 
 
 @dataclass(frozen=True)
 class ButtonCode:
     version: str
-    flow: str  # "" for buttons that belong to no step (menu, resume)
-    node: str
+    flow: str  # "" for buttons that belong to no step (menu, resume); OPEN names a flow
+    node: str  # "" for those that belong to no step
     token: str
 
     def encode(self) -> str:
@@ -41,4 +44,4 @@ def decode(data: str) -> ButtonCode | None:
 
 def longest_encoding(version: str, flow: str, node: str) -> int:
     """Bytes of the longest callback data a step can produce."""
-    return len(ButtonCode(version, flow, node, "x" * 6).encode().encode())
+    return len(ButtonCode(version, flow, node, "x" * 11).encode().encode())  # p + promise id

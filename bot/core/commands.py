@@ -7,17 +7,11 @@ from bot.core.model import Script
 
 # In the order Telegram's command menu shows them; `command.<name>` strings describe them.
 COMMANDS = (
-    "start",
-    "menu",
-    "prepare",
-    "checkin",
-    "progress",
-    "settings",
-    "privacy",
-    "help",
-    "cancel",
-)
+    "start", "menu", "prepare", "now", "checkin", "progress", "settings", "privacy", "export",
+    "delete", "help", "cancel",
+)  # fmt: skip
 _FIXED: dict[str, Event] = {"start": Hello(), "menu": ShowMenu(), "cancel": Cancel()}
+_FLOW_OF = {"now": "hurting_now"}  # commands whose flow has another name
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -33,6 +27,7 @@ def event_for_command(name: str, script: Script) -> Event | None:
     """The event a command means, or None for a command this coach does not know."""
     if name in _FIXED:
         return _FIXED[name]
-    if name in COMMANDS and name in script.flows:
-        return StartFlow(name)
+    flow = _FLOW_OF.get(name, name)
+    if name in COMMANDS and flow in script.flows:
+        return StartFlow(flow)
     return None

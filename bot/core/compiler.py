@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -29,15 +29,21 @@ from bot.core.model import (
     Condition,
     ConditionKind,
     EffectSpec,
+    EraseSpec,
+    ExportSpec,
     Flow,
     FollowUpSpec,
     JournalSpec,
+    MarkSpec,
     Node,
     NodeKind,
+    Pause,
+    PromisesSpec,
     Script,
     SettingSpec,
 )
-from bot.core.session import PROGRESS_NAMES, SETTING_TYPES
+from bot.core.session import ALWAYS_NAMES, SETTING_TYPES
+from bot.core.setting_parsers import PARSERS
 from bot.core.template import NAME, Template, TemplateError, parse_template
 from bot.core.yamlsource import LineDict, LineList, parse_yaml
 
@@ -47,15 +53,18 @@ MAX_LABEL = 64  # longer button labels are cut off on phones
 VERSION_CHARS = 6
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _NAME = re.compile(rf"^{NAME}$")
-_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a", "blockquote", "tg-spoiler"}
 
 FLOW_KEYS = {"version", "kind", "id", "title", "summary", "start", "nodes"}
+FLOW_KEYS |= {"interrupts", "couples_talk"}
 NODE_KEYS = {"say", "next", "choices", "ask", "save", "check", "optional", "branch"}
-NODE_KEYS |= {"call", "goto", "end", "do"}
+NODE_KEYS |= {"call", "goto", "end", "do", "wait", "skip", "skip_to", "promises", "thought", "set"}
+SAFETY_VALUES = ("clear", "flagged")
+_PIN = object()  # `- pin: true` marks the node, it is not an effect to carry out
 CHOICE_KEYS = {"label", "next", "start", "do"}
-DATA_KINDS = {"crisis_resources": "resources", "library": "items"}
+DATA_KINDS = {"crisis_resources": "resources"}
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,7 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
     flows: dict[str, Flow] = {}
     strings: dict[str, Template] = {}
     data: dict[str, object] = {}
+    libraries: dict[str, tuple[str, ...]] = {}
     flow_docs: list[tuple[str, LineDict]] = []
     for path in sorted(sources):
         doc = _load(path, sources[path], report)
@@ -112,8 +122,10 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
             _strings(path, doc, strings, report)
         elif kind in DATA_KINDS:
             _data(path, doc, kind, data, report)
+        elif kind == "library":
+            _library(path, doc, libraries, report)
         else:
-            known = ", ".join(["flow", "strings", *DATA_KINDS])
+            known = ", ".join(["flow", "strings", "library", *DATA_KINDS])
             report.error(path, doc.line_of("kind"), f"unknown kind {kind!r} (known: {known})")
     for path, doc in flow_docs:
         flow = _flow(path, doc, report)
@@ -126,7 +138,7 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
             )
             continue
         flows[flow.id] = flow
-    _check_references(flows, report)
+    _check_references(flows, libraries, report)
     _check_strings(strings, report, _default_path(sources))
     _check_templates(flows, strings, report)
     version = _version(sources)
@@ -137,7 +149,7 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
     report.items.sort(key=lambda d: (d.path, d.line, d.message))
     if any(d.severity == "error" for d in report.items):
         return CompileResult(None, report.items)
-    return CompileResult(Script(flows, strings, version, data), report.items)
+    return CompileResult(Script(flows, strings, version, data, libraries), report.items)
 
 
 def _default_path(sources: Mapping[str, str]) -> str:
@@ -205,6 +217,27 @@ def _data(path: str, doc: LineDict, kind: str, out: dict[str, object], report: _
         report.error(path, doc.line_of("kind"), f"a second {kind!r} file")
     else:
         out[kind] = _plain(doc[field_name])
+
+
+def _library(path: str, doc: LineDict, out: dict[str, tuple[str, ...]], report: _Report) -> None:
+    _unknown_keys(path, doc, {"version", "kind", "name", "items"}, report)
+    name, items = doc.get("name"), doc.get("items")
+    if not isinstance(name, str) or not _ID.match(name):
+        report.error(path, doc.line_of("name"), "a library needs a lower_case 'name'")
+        return
+    if not isinstance(items, LineList) or not items:
+        report.error(path, doc.line_of("items"), "a library needs a list of 'items'")
+        return
+    if name in out:
+        report.error(path, doc.line_of("name"), f"a second library named {name!r}")
+        return
+    texts: list[str] = []
+    for item in items:
+        template = _template(path, items.line, item, report, f"an item of {name!r}")
+        if template is not None and template.slots:
+            report.error(path, items.line, f"library {name!r}: items cannot show answers")
+        texts.append(template.render({}) if template is not None else "")
+    out[name] = tuple(texts)
 
 
 def _plain(value: Any) -> Any:
@@ -300,9 +333,21 @@ def _flow(path: str, doc: LineDict, report: _Report) -> Flow | None:
     if start not in raw_nodes:
         report.error(path, doc.line_of("start"), f"start node {start!r} is not in this flow")
         return None
-    flow = Flow(flow_id, str(doc["title"]), str(doc["summary"]), str(start), nodes, path)
+    flow = Flow(
+        flow_id,
+        str(doc["title"]),
+        str(doc["summary"]),
+        str(start),
+        nodes,
+        path,
+        interrupts=doc.get("interrupts") is True,
+        couples_talk=doc.get("couples_talk") is True,
+    )
     _check_graph(flow, report)
     return flow
+
+
+_KIND_KEYS = ("choices", "ask", "branch", "call", "goto", "end", "wait", "promises", "thought")
 
 
 def _node(path: str, flow: str, node_id: str, raw: Any, line: int, report: _Report) -> Node | None:
@@ -313,17 +358,25 @@ def _node(path: str, flow: str, node_id: str, raw: Any, line: int, report: _Repo
         return None
     _unknown_keys(path, raw, NODE_KEYS, report)
     where = f"node {node_id!r}"
-    kinds = [k for k in ("choices", "ask", "branch", "call", "goto", "end") if k in raw]
+    kinds = [k for k in _KIND_KEYS if k in raw]
     if len(kinds) > 1:
         report.error(path, line, f"{where} mixes {' and '.join(kinds)}: a node does one thing")
         return None
     say = _template(path, raw.line_of("say"), raw["say"], report, where) if "say" in raw else None
     effects = _effects(path, raw, report)
+    pin = _PIN in effects
+    effects = tuple(e for e in effects if e is not _PIN)
     nxt = raw.get("next")
     if nxt is not None and not isinstance(nxt, str):
         report.error(path, raw.line_of("next"), f"{where}: 'next' must be a node id")
         nxt = None
-    common: dict[str, Any] = {"id": node_id, "flow": flow, "line": line, "effects": effects}
+    common: dict[str, Any] = {
+        "id": node_id,
+        "flow": flow,
+        "line": line,
+        "effects": effects,
+        "pin": pin,
+    }
     kind = kinds[0] if kinds else "message"
 
     if kind == "choices":
@@ -336,6 +389,15 @@ def _node(path: str, flow: str, node_id: str, raw: Any, line: int, report: _Repo
     if kind == "ask":
         question = _template(path, raw.line_of("ask"), raw["ask"], report, where)
         save = raw.get("save")
+        setting = raw.get("set")
+        if setting is not None:
+            if setting not in PARSERS or "save" in raw or "check" in raw:
+                known = ", ".join(PARSERS)
+                msg = f"{where}: 'set' takes one of {known}, without save or check"
+                report.error(path, raw.line_of("set"), msg)
+            _need_next(path, where, nxt, line, report)
+            ask = Ask("", None, bool(raw.get("optional", False)), str(setting))
+            return Node(kind=NodeKind.ASK, say=question, next=nxt, ask=ask, **common)
         if not isinstance(save, str) or not _NAME.match(save):
             report.error(
                 path,
@@ -369,11 +431,50 @@ def _node(path: str, flow: str, node_id: str, raw: Any, line: int, report: _Repo
         return Node(kind=node_kind, say=say, next=nxt, target_flow=str(target), **common)
     if kind == "end":
         return Node(kind=NodeKind.END, say=say, **common)
+    if kind == "wait":
+        return _pause_node(path, where, raw, say, nxt, line, common, report)
+    if kind == "promises":
+        spec = raw["promises"]
+        if not isinstance(spec, LineDict) or set(spec) != {"done", "next", "none"}:
+            msg = f"{where}: promises is {{done, next, none}}"
+            report.error(path, raw.line_of("promises"), msg)
+            return None
+        if say is None:
+            report.error(path, line, f"{where}: a promises node needs 'say'")
+        promises = PromisesSpec(str(spec["done"]), str(spec["next"]), str(spec["none"]))
+        return Node(kind=NodeKind.PROMISES, say=say, promises=promises, **common)
+    if kind == "thought":
+        _need_next(path, where, nxt, line, report)
+        library = str(raw["thought"])
+        return Node(kind=NodeKind.THOUGHT, say=say, next=nxt, library=library, **common)
     if nxt is None:
         report.error(path, line, f"{where} is a dead end: give it 'next', choices, or 'end: true'")
     if say is None and not effects:
         report.error(path, line, f"{where} says nothing and does nothing")
     return Node(kind=NodeKind.MESSAGE, say=say, next=nxt, **common)
+
+
+def _pause_node(
+    path: str,
+    where: str,
+    raw: LineDict,
+    say: Template | None,
+    nxt: str | None,
+    line: int,
+    common: dict[str, Any],
+    report: _Report,
+) -> Node:
+    wait = _duration(str(raw["wait"]))
+    if wait is None:
+        report.error(path, raw.line_of("wait"), f"{where}: wait like 10s, 5m or 2h")
+        wait = timedelta(seconds=1)
+    _need_next(path, where, nxt, line, report)
+    label, skip_to = raw.get("skip"), raw.get("skip_to")
+    if label is not None and (not isinstance(label, str) or len(label) > MAX_LABEL):
+        report.error(path, raw.line_of("skip"), f"{where}: 'skip' is a short button label")
+        label = None
+    pause = Pause(wait, label, str(skip_to) if skip_to is not None else None)
+    return Node(kind=NodeKind.PAUSE, say=say, next=nxt, pause=pause, **common)
 
 
 def _need_next(path: str, where: str, nxt: str | None, line: int, report: _Report) -> None:
@@ -479,9 +580,7 @@ def _effects(path: str, holder: LineDict, report: _Report) -> tuple[EffectSpec, 
     for item in raw:
         item_line = getattr(item, "line", line)
         if not isinstance(item, LineDict) or len(item) != 1:
-            report.error(
-                path, item_line, "an effect is one of journal, commitment, setting, follow_up"
-            )
+            report.error(path, item_line, f"an effect is one of {', '.join(EFFECT_KEYS)}")
             continue
         ((key, value),) = item.items()
         spec = _effect(path, item_line, str(key), value, report)
@@ -533,24 +632,52 @@ def _effect(path: str, line: int, key: str, value: Any, report: _Report) -> Effe
         if not isinstance(value, dict) or set(value) != {"flow", "after"}:
             report.error(path, line, "follow_up is {flow: id, after: 30m|2h|3d|1w}")
             return None
-        m = _DURATION.match(str(value["after"]).strip())
-        if m is None:
+        after = _duration(str(value["after"]))
+        if after is None:
             report.error(path, line, f"follow_up after {value['after']!r}: use 30m, 2h, 3d or 1w")
             return None
-        after = timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
         return FollowUpSpec(str(value["flow"]), after)
-    report.error(
-        path, line, f"unknown effect {key!r} (known: journal, commitment, setting, follow_up)"
-    )
+    if key == "mark":
+        if not isinstance(value, str) or not _ID.match(value):
+            report.error(path, line, "mark names a count in lower_case, like talk_prepared")
+            return None
+        return MarkSpec(value)
+    if key in _FLAGS:
+        if value is not True:
+            report.error(path, line, f"write '{key}: true'")
+            return None
+        return cast(EffectSpec, _FLAGS[key])
+    if key == "safety":
+        if value not in SAFETY_VALUES:
+            report.error(path, line, f"safety is one of {', '.join(SAFETY_VALUES)}")
+            return None
+        return SettingSpec("safety", str(value))
+    report.error(path, line, f"unknown effect {key!r} (known: {', '.join(EFFECT_KEYS)})")
     return None
+
+
+EFFECT_KEYS = (
+    "journal", "commitment", "setting", "follow_up", "answer", "mark", "export", "erase", "pin",
+    "safety",
+)  # fmt: skip
+_FLAGS: dict[str, Any] = {"export": ExportSpec(), "erase": EraseSpec(), "pin": _PIN}
 
 
 # --- whole-script checks ------------------------------------------------------------------
 
 
+def _duration(text: str) -> timedelta | None:
+    m = _DURATION.match(text.strip())
+    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))}) if m else None
+
+
 def _successors(node: Node) -> list[str]:
     """Nodes of the same flow this node can lead to."""
     out = [node.next] if node.next else []
+    if node.pause and node.pause.skip_to:
+        out.append(node.pause.skip_to)
+    if node.promises:
+        out += [node.promises.next, node.promises.none]
     out += [c.next for c in node.choices if c.next]
     out += [arm.next for arm in node.arms]
     return out
@@ -586,7 +713,7 @@ def _reachable(flow: Flow, roots: Iterable[str]) -> set[str]:
 
 def _check_loops(flow: Flow, report: _Report) -> None:
     """A loop must pass through a node that waits for the person, or it would spin forever."""
-    passing = {NodeKind.MESSAGE, NodeKind.BRANCH}
+    passing = {NodeKind.MESSAGE, NodeKind.BRANCH, NodeKind.THOUGHT}
 
     def auto(node: Node) -> list[str]:
         if node.kind not in passing:
@@ -611,9 +738,14 @@ def _check_loops(flow: Flow, report: _Report) -> None:
             return
 
 
-def _check_references(flows: dict[str, Flow], report: _Report) -> None:
+def _check_references(
+    flows: dict[str, Flow], libraries: dict[str, tuple[str, ...]], report: _Report
+) -> None:
     for flow in flows.values():
         for node in flow.nodes.values():
+            if node.library is not None and node.library not in libraries:
+                msg = f"node {node.id!r} names unknown library {node.library!r}"
+                report.error(flow.path, node.line, msg)
             targets = [node.target_flow] if node.target_flow else []
             targets += [c.start for c in node.choices if c.start]
             specs = list(node.effects) + [s for c in node.choices for s in c.effects]
@@ -632,7 +764,7 @@ def _check_strings(strings: dict[str, Template], report: _Report, path: str) -> 
     for key in needed:
         if key not in strings:
             report.error(path, 1, f"missing string {key!r} (add it to a 'kind: strings' file)")
-    allowed = {f"settings.{n}" for n in SETTING_TYPES} | set(STRING_SLOTS) | set(PROGRESS_NAMES)
+    allowed = {f"settings.{n}" for n in SETTING_TYPES} | set(STRING_SLOTS) | set(ALWAYS_NAMES)
     for key, template in strings.items():
         for slot in template.slots:
             if slot.name not in allowed:
@@ -647,7 +779,7 @@ def _check_templates(flows: dict[str, Flow], strings: dict[str, Template], repor
         for node in flow.nodes.values():
             for name in _saves(node):
                 saved_in.setdefault(name, set()).add(flow.id)
-    settings = {f"settings.{n}" for n in SETTING_TYPES} | set(PROGRESS_NAMES)
+    settings = {f"settings.{n}" for n in SETTING_TYPES} | set(ALWAYS_NAMES) | _marks(flows)
     for flow in flows.values():
         before = _saved_before(flow)
         for node in flow.nodes.values():
@@ -666,6 +798,16 @@ def _check_templates(flows: dict[str, Flow], strings: dict[str, Template], repor
                     report.error(
                         flow.path, node.line, f"node {node.id!r} shows {{{slot.name}}}: {hint}"
                     )
+
+
+def _marks(flows: dict[str, Flow]) -> set[str]:
+    """`progress.<mark>` for every mark a flow sets: the store counts them."""
+    names: set[str] = set()
+    for flow in flows.values():
+        for node in flow.nodes.values():
+            specs = list(node.effects) + [s for c in node.choices for s in c.effects]
+            names |= {f"progress.{s.name}" for s in specs if isinstance(s, MarkSpec)}
+    return names
 
 
 def _templates_of(node: Node) -> list[Template]:

@@ -2,20 +2,34 @@
 
 The engine decides what to say and what to store; shells carry it out. It walks
 message, branch, call and goto nodes in one turn and stops at the first node that
-waits for the person (buttons or free text), or at the end of a flow.
+waits for the person (buttons, free text, a pause), or at the end of a flow.
+
+Safety comes first: every piece of free text is screened for words of danger before
+anything else reads it, and a match interrupts whatever the person was doing.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
 
 from bot.core import buttons
 from bot.core.checks import TEXT_CHECKS, Finding
-from bot.core.events import Cancel, Event, Hello, NotText, Press, SendText, ShowMenu, StartFlow
+from bot.core.crisis import CrisisKind, detect_crisis
+from bot.core.events import (
+    Cancel,
+    Due,
+    Event,
+    Hello,
+    NotText,
+    Press,
+    SendText,
+    ShowMenu,
+    StartFlow,
+    Timer,
+)
+from bot.core.export_format import EXPORT_STRINGS
 from bot.core.model import (
     AnswerSpec,
     BranchArm,
@@ -24,31 +38,43 @@ from bot.core.model import (
     Condition,
     ConditionKind,
     EffectSpec,
+    EraseSpec,
+    ExportSpec,
     FollowUpSpec,
     JournalSpec,
+    MarkSpec,
     Node,
     NodeKind,
     Script,
     SettingSpec,
 )
 from bot.core.session import Frame, Position, Session
+from bot.core.setting_parsers import PARSERS, Parsed
+from bot.core.timezones import load_zone
 from bot.core.turn import (
     Button,
     ChangeSetting,
     CompleteFlow,
-    Effect,
-    OutMessage,
+    Erase,
+    Export,
+    FlagCrisis,
+    KeepPromise,
+    Mark,
     RecordCommitment,
     SaveAnswer,
     SaveJournal,
     ScheduleFollowUp,
     Turn,
 )
+from bot.core.turn_builder import TurnBuilder
 
 MENU_FLOW = "menu"
 ONBOARDING_FLOW = "onboarding"
+SAFETY_FLOW = "safety"
 MAX_ANSWER_CHARS = 3000  # a long answer is welcome; past this we ask for the heart of it
-_MAX_HOPS = 200
+MAX_PROMISE_LABEL = 60
+_MAX_HOPS = 200  # the compiler forbids loops without a waiting node; this guards anyway
+
 # The words the engine itself says; the compiler refuses a script that lacks any of them.
 REQUIRED_STRINGS = (
     "answer_too_long",
@@ -73,91 +99,59 @@ REQUIRED_STRINGS = (
     "edited_note",
     "short_description",
     "chose_prefix",
+    "resume_prompt",
+    "resume_button",
+    "drop_button",
+    "dropped",
+    "notify_discreet",
+    "open_button",
+    "couples_talk_off",
+    "crisis.resources",
+    *(f"crisis.{kind.value}" for kind in CrisisKind),
+    *(f"parse.{name}" for name in PARSERS),
+    *EXPORT_STRINGS,
 )
 REQUIRED_FLOWS = (MENU_FLOW, ONBOARDING_FLOW, "help", "privacy", "settings", "progress")
-# Slots the engine fills in strings besides answers and settings.
-STRING_SLOTS = (
-    "finding.quote",
-    "limit.chars",
-)  # the compiler forbids loops without a waiting node; this guards anyway
-
-
-@dataclass
-class _Builder:
-    """Collects one turn's output while the engine walks."""
-
-    script: Script
-    session: Session
-    now: datetime
-    messages: list[OutMessage] = field(default_factory=list)
-    effects: list[Effect] = field(default_factory=list)
-    trail: list[tuple[str, str]] = field(default_factory=list)
-
-    def say(self, text: str, buttons_: tuple[Button, ...] = ()) -> None:
-        if text.strip() or buttons_:
-            self.messages.append(OutMessage(text, buttons_))
-
-    def say_string(self, key: str, extra: dict[str, str] | None = None) -> None:
-        values = self.session.values(self.now) | (extra or {})
-        self.say(self.script.string(key).render(values))
-
-    def effect(self, effect: Effect) -> None:
-        self.effects.append(effect)
-        # Keep the session in step with what is stored, so later nodes see it.
-        if isinstance(effect, SaveAnswer):
-            answers = dict(self.session.answers) | {effect.name: effect.value}
-            self.session = dataclasses.replace(self.session, answers=answers)
-        elif isinstance(effect, ChangeSetting):
-            changes: dict[str, Any] = {effect.name: effect.value}
-            settings = dataclasses.replace(self.session.settings, **changes)
-            self.session = dataclasses.replace(self.session, settings=settings)
-        elif isinstance(effect, CompleteFlow):
-            completed = self.session.completed | {effect.flow}
-            self.session = dataclasses.replace(self.session, completed=completed)
-
-    def move(self, position: Position | None) -> None:
-        self.session = dataclasses.replace(self.session, position=position)
-
-    def button(self, label: str, flow: str, node: str, token: str) -> Button:
-        code = buttons.ButtonCode(self.script.version, flow, node, token)
-        return Button(label, code.encode())
-
-    def label(self, key: str) -> str:
-        return self.script.string(key).render({})
-
-    def global_button(self, key: str, token: str) -> Button:
-        return self.button(self.label(key), "", "", token)
-
-    def turn(self) -> Turn:
-        return Turn(tuple(self.messages), tuple(self.effects), self.session, tuple(self.trail))
+# Slots the engine fills in strings besides answers, settings and progress.
+STRING_SLOTS = ("finding.quote", "limit.chars", "suspended.title", "parse.suggestions")
 
 
 def step(script: Script, session: Session, event: Event, now: datetime) -> Turn:
-    b = _Builder(script, _valid(script, session), now)
-    if b.session is not session:
+    b = TurnBuilder(script, _valid(script, session), now)
+    if b.session is not session and session.position is not None:
         b.say_string("content_changed")
     match event:
         case Hello():
             _hello(b)
         case StartFlow(flow=flow):
-            _start(b, flow if flow in script.flows else MENU_FLOW)
+            _open(b, flow if flow in script.flows else MENU_FLOW)
         case ShowMenu():
+            b.suspend(None)
             _start(b, MENU_FLOW)
         case Cancel():
             b.move(None)
+            b.suspend(None)
             _idle(b, "cancelled")
         case Press(data=data):
             _press(b, data)
         case SendText(text=text):
-            _text(b, text)
+            kind = detect_crisis(text)
+            if kind is not None:
+                _crisis(b, kind)
+            else:
+                _text(b, text)
         case NotText(edited=edited):
             _not_text(b, edited)
+        case Due(flow=flow):
+            _due(b, flow)
+        case Timer(flow=flow, node=node):
+            _timer(b, flow, node)
     return b.turn()
 
 
 def show_current(script: Script, session: Session, now: datetime) -> Turn:
     """Show the step the person is on again, changing nothing (after a note from a shell)."""
-    b = _Builder(script, _valid(script, session), now)
+    b = TurnBuilder(script, _valid(script, session), now)
     _reshow(b)
     return b.turn()
 
@@ -165,7 +159,7 @@ def show_current(script: Script, session: Session, now: datetime) -> Turn:
 # --- events -----------------------------------------------------------------------------
 
 
-def _hello(b: _Builder) -> None:
+def _hello(b: TurnBuilder) -> None:
     if ONBOARDING_FLOW not in b.session.completed and b.session.position is None:
         _start(b, ONBOARDING_FLOW)
     elif b.session.position is not None:
@@ -175,50 +169,125 @@ def _hello(b: _Builder) -> None:
         _start(b, MENU_FLOW)
 
 
-def _start(b: _Builder, flow: str) -> None:
+def _open(b: TurnBuilder, flow_id: str) -> None:
+    """Start a flow on request; an interrupting one puts the current exercise aside."""
+    flow = b.script.flows[flow_id]
+    if flow.couples_talk and b.session.settings.safety == "flagged":
+        _idle(b, "couples_talk_off")
+        return
+    pos = b.session.position
+    if flow.interrupts and pos is not None and pos.flow != flow_id:
+        b.suspend(pos)
+    _start(b, flow_id)
+
+
+def _start(b: TurnBuilder, flow: str) -> None:
     b.move(None)
     _run(b, flow, b.script.flows[flow].start, ())
 
 
-def _press(b: _Builder, data: str) -> None:
+def _due(b: TurnBuilder, flow: str) -> None:
+    """A scheduled flow arrives. In discreet mode the notification says nothing personal."""
+    if flow not in b.script.flows:
+        return
+    if b.session.settings.discreet:
+        b.say(b.label("notify_discreet"), (b.global_button("open_button", buttons.OPEN, flow),))
+        return
+    _arrive(b, flow)
+
+
+def _arrive(b: TurnBuilder, flow: str) -> None:
+    """A follow-up never throws away an exercise in progress: it is put aside instead."""
+    pos = b.session.position
+    if pos is not None and pos.flow != flow:
+        b.suspend(pos)
+    _start(b, flow)
+
+
+def _timer(b: TurnBuilder, flow: str, node_id: str) -> None:
+    pos = b.session.position
+    node = b.script.node(flow, node_id)
+    if pos is None or (pos.flow, pos.node) != (flow, node_id) or node is None or not node.next:
+        return  # skipped, or the person moved on: a late timer says nothing
+    _continue(b, node, pos.stack)
+
+
+def _press(b: TurnBuilder, data: str) -> None:
     code = buttons.decode(data)
     if code is None or code.version != b.script.version:
-        b.say_string("stale_button")
-        _reshow(b)
+        _stale(b)
         return
-    if code.flow == "":
-        if code.token == buttons.MENU:
-            _start(b, MENU_FLOW)
-        else:
-            _reshow(b)
+    if code.node == "":
+        _global_press(b, code)
         return
     pos = b.session.position
     if pos is None or (pos.flow, pos.node) != (code.flow, code.node):
-        b.say_string("stale_button")
-        _reshow(b)
+        _stale(b)
         return
     node = b.script.flows[pos.flow].nodes[pos.node]
-    if (
-        node.kind is NodeKind.CHOICES
-        and code.token.isdigit()
-        and int(code.token) < len(node.choices)
-    ):
-        _choose(b, node, node.choices[int(code.token)], pos)
-    elif node.kind is NodeKind.ASK and code.token == buttons.KEEP and pos.draft is not None:
+    token = code.token
+    if node.kind is NodeKind.CHOICES and token.isdigit() and int(token) < len(node.choices):
+        _choose(b, node, node.choices[int(token)], pos)
+    elif node.ask is not None and pos.draft is not None and token == buttons.KEEP:
         _accept(b, node, pos, pos.draft)
-    elif node.kind is NodeKind.ASK and code.token == buttons.REVISE and pos.draft is not None:
+    elif node.ask is not None and pos.draft is not None and token == buttons.REVISE:
         b.move(dataclasses.replace(pos, draft=None))
         b.say_string("revise_prompt")
         _reshow(b)
-    elif node.ask is not None and node.ask.optional and code.token == buttons.SKIP:
-        b.effect(SaveAnswer(node.ask.save, ""))  # skipped this time: an old answer must not show
+    elif node.ask is not None and node.ask.optional and token == buttons.SKIP:
+        if node.ask.save:
+            b.effect(SaveAnswer(node.ask.save, ""))  # skipped: an old answer must not show
         _continue(b, node, pos.stack)
+    elif node.pause is not None and token == buttons.SKIP:
+        b.move(None)
+        _run(b, node.flow, node.pause.skip_to or node.next or "", pos.stack)
+    elif node.promises is not None and token == buttons.DONE:
+        b.move(None)
+        _run(b, node.flow, node.promises.next, pos.stack)
+    elif node.promises is not None and _keep(b, token):
+        _reshow(b)
     else:
-        b.say_string("stale_button")
+        _stale(b)
+
+
+def _global_press(b: TurnBuilder, code: buttons.ButtonCode) -> None:
+    if code.token == buttons.MENU:
+        b.suspend(None)
+        _start(b, MENU_FLOW)
+    elif code.token == buttons.OPEN and code.flow in b.script.flows:
+        _arrive(b, code.flow)
+    elif code.token == buttons.RESUME and b.session.suspended is not None:
+        pos = b.session.suspended
+        b.move(pos)
+        b.suspend(None)
+        node = b.script.flows[pos.flow].nodes[pos.node]
+        if node.pause is not None:  # its timer may have fired while it was put aside
+            b.effect(ScheduleFollowUp(pos.flow, b.now + node.pause.wait, pos.node))
+        _reshow(b)
+    elif code.token == buttons.DROP and b.session.suspended is not None:
+        b.suspend(None)
+        _idle(b, "dropped")
+    else:
         _reshow(b)
 
 
-def _choose(b: _Builder, node: Node, choice: Choice, pos: Position) -> None:
+def _stale(b: TurnBuilder) -> None:
+    b.say_string("stale_button")
+    _reshow(b)
+
+
+def _keep(b: TurnBuilder, token: str) -> bool:
+    """A tap on a promise: kept today. False when the token names no open promise."""
+    if not (token.startswith("p") and token[1:].isdigit()):
+        return False
+    promise_id = int(token[1:])
+    if not any(p.id == promise_id and not p.kept_today for p in b.session.promises):
+        return False
+    b.effect(KeepPromise(promise_id, _local_day(b).isoformat()))
+    return True
+
+
+def _choose(b: TurnBuilder, node: Node, choice: Choice, pos: Position) -> None:
     for spec in choice.effects:
         _apply(b, node.flow, spec)
     if choice.start is not None:
@@ -229,14 +298,14 @@ def _choose(b: _Builder, node: Node, choice: Choice, pos: Position) -> None:
         _run(b, node.flow, choice.next, pos.stack)
 
 
-def _text(b: _Builder, raw: str) -> None:
+def _text(b: TurnBuilder, raw: str) -> None:
     text = raw.strip()
     pos = b.session.position
     node = b.script.flows[pos.flow].nodes[pos.node] if pos else None
     if node is None or pos is None:
         _idle(b, "idle_text")
         return
-    if node.kind is not NodeKind.ASK or node.ask is None:
+    if node.ask is None:
         b.say_string("use_buttons")
         _reshow(b)
         return
@@ -247,6 +316,9 @@ def _text(b: _Builder, raw: str) -> None:
     if len(text) > MAX_ANSWER_CHARS:
         b.say_string("answer_too_long", {"limit.chars": str(MAX_ANSWER_CHARS)})
         _reshow(b)
+        return
+    if node.ask.setting is not None:
+        _set_from_text(b, node, pos, node.ask.setting, text)
         return
     check = TEXT_CHECKS.get(node.ask.check) if node.ask.check else None
     if check is None:
@@ -262,13 +334,24 @@ def _text(b: _Builder, raw: str) -> None:
     _offer_revision(b, pos)
 
 
-def _offer_revision(b: _Builder, pos: Position) -> None:
+def _set_from_text(b: TurnBuilder, node: Node, pos: Position, setting: str, text: str) -> None:
+    result = PARSERS[setting](text, b.now)
+    if isinstance(result, Parsed):
+        b.effect(ChangeSetting(result.setting, result.value))
+        _continue(b, node, pos.stack)
+        return
+    suggestions = ", ".join(html.escape(s) for s in result.suggestions)
+    b.say_string(f"parse.{setting}", {"parse.suggestions": suggestions})
+    _reshow(b)
+
+
+def _offer_revision(b: TurnBuilder, pos: Position) -> None:
     revise = b.button(b.label("revise_button"), pos.flow, pos.node, buttons.REVISE)
     keep = b.button(b.label("keep_button"), pos.flow, pos.node, buttons.KEEP)
     b.say(b.label("check_choice"), (revise, keep))
 
 
-def _feedback(b: _Builder, check: str, findings: tuple[Finding, ...]) -> None:
+def _feedback(b: TurnBuilder, check: str, findings: tuple[Finding, ...]) -> None:
     seen: set[str] = set()
     for finding in findings:
         if finding.rule in seen:
@@ -277,7 +360,7 @@ def _feedback(b: _Builder, check: str, findings: tuple[Finding, ...]) -> None:
         b.say_string(f"check.{check}.{finding.rule}", {"finding.quote": finding.quote})
 
 
-def _not_text(b: _Builder, edited: bool) -> None:
+def _not_text(b: TurnBuilder, edited: bool) -> None:
     pos = b.session.position
     node = b.script.flows[pos.flow].nodes[pos.node] if pos else None
     asking = node is not None and node.kind is NodeKind.ASK
@@ -285,13 +368,31 @@ def _not_text(b: _Builder, edited: bool) -> None:
     _reshow(b)
 
 
-def _accept(b: _Builder, node: Node, pos: Position, text: str) -> None:
+def _crisis(b: TurnBuilder, kind: CrisisKind) -> None:
+    """Words of danger: pause whatever was happening, and show help before anything else."""
+    pos = b.session.position
+    if pos is not None and pos.flow != SAFETY_FLOW:
+        b.suspend(pos)
+    b.move(None)
+    b.effect(FlagCrisis(kind.value))  # a kind and a time; the words themselves are never kept
+    b.say_string(f"crisis.{kind.value}")
+    if b.session.suspended is not None:
+        keys: tuple[Button, ...] = (
+            b.global_button("resume_button", buttons.RESUME),
+            b.global_button("drop_button", buttons.DROP),
+        )
+    else:
+        keys = (b.global_button("menu_button", buttons.MENU),)
+    b.say(b.script.string("crisis.resources").render(b.values()), keys)
+
+
+def _accept(b: TurnBuilder, node: Node, pos: Position, text: str) -> None:
     assert node.ask is not None
     b.effect(SaveAnswer(node.ask.save, text))
     _continue(b, node, pos.stack)
 
 
-def _continue(b: _Builder, node: Node, stack: tuple[Frame, ...]) -> None:
+def _continue(b: TurnBuilder, node: Node, stack: tuple[Frame, ...]) -> None:
     assert node.next is not None
     b.move(None)
     _run(b, node.flow, node.next, stack)
@@ -300,25 +401,31 @@ def _continue(b: _Builder, node: Node, stack: tuple[Frame, ...]) -> None:
 # --- walking the graph --------------------------------------------------------------------
 
 
-def _run(b: _Builder, flow: str, node_id: str, stack: tuple[Frame, ...]) -> None:
+def _run(b: TurnBuilder, flow: str, node_id: str, stack: tuple[Frame, ...]) -> None:
     for _ in range(_MAX_HOPS):
         node = b.script.flows[flow].nodes[node_id]
         b.trail.append((flow, node_id))
         for spec in node.effects:
             _apply(b, flow, spec)
-        values = b.session.values(b.now)
-        text = node.say.render(values) if node.say else ""
+        text = node.say.render(b.values()) if node.say else ""
         match node.kind:
-            case NodeKind.MESSAGE:
-                b.say(text)
-                assert node.next is not None
-                node_id = node.next
-            case NodeKind.CHOICES | NodeKind.ASK:
+            case NodeKind.CHOICES | NodeKind.ASK | NodeKind.PAUSE:
+                if node.pause is not None:
+                    b.effect(ScheduleFollowUp(flow, b.now + node.pause.wait, node.id))
                 _wait_at(b, node, text, stack)
                 return
-            case NodeKind.BRANCH:
-                b.say(text)
-                node_id = _pick(b.session, node.arms)
+            case NodeKind.PROMISES:
+                assert node.promises is not None
+                if not b.session.promises:
+                    node_id = node.promises.none  # nothing to ask about: skip the question
+                    continue
+                _wait_at(b, node, text, stack)
+                return
+            case NodeKind.MESSAGE | NodeKind.BRANCH | NodeKind.THOUGHT:
+                b.say(text, pin=node.pin)
+                if node.library is not None:
+                    b.say(_thought(b, node.library))
+                node_id = _pick(b.session, node.arms) if node.arms else node.next or ""
             case NodeKind.CALL:
                 b.say(text)
                 assert node.target_flow is not None and node.next is not None
@@ -331,27 +438,75 @@ def _run(b: _Builder, flow: str, node_id: str, stack: tuple[Frame, ...]) -> None
                 stack = ()
                 flow, node_id = node.target_flow, b.script.flows[node.target_flow].start
             case NodeKind.END:
-                b.say(text)
+                b.say(text, pin=node.pin)
                 b.effect(CompleteFlow(flow))
                 if stack:
                     frame, stack = stack[-1], stack[:-1]
                     flow, node_id = frame.flow, frame.node
                     continue
                 b.move(None)
-                _offer_menu(b)
+                _finish(b)
                 return
     raise RuntimeError(f"no waiting node within {_MAX_HOPS} steps from {flow}.{node_id}")
 
 
-def _wait_at(b: _Builder, node: Node, text: str, stack: tuple[Frame, ...]) -> None:
-    """Show a node that waits for the person (its question or its buttons) and stop there."""
-    keys: tuple[Button, ...] = tuple(
-        b.button(c.label, node.flow, node.id, str(i)) for i, c in enumerate(node.choices)
-    )
-    if node.ask and node.ask.optional:
-        keys = (b.button(b.label("skip_button"), node.flow, node.id, buttons.SKIP),)
-    b.say(text, keys)
+def _wait_at(b: TurnBuilder, node: Node, text: str, stack: tuple[Frame, ...]) -> None:
+    """Show a node that waits for the person and stop there."""
+    b.say(text, _keys(b, node), pin=node.pin)
     b.move(Position(node.flow, node.id, stack))
+
+
+def _keys(b: TurnBuilder, node: Node) -> tuple[Button, ...]:
+    flow, at = node.flow, node.id
+    if node.ask is not None:
+        if node.ask.optional:
+            return (b.button(b.label("skip_button"), flow, at, buttons.SKIP),)
+        return ()
+    if node.pause is not None:
+        label = node.pause.skip_label or b.label("skip_button")
+        return (b.button(label, flow, at, buttons.SKIP),)
+    if node.promises is not None:
+        open_ones = [p for p in b.session.promises if not p.kept_today]
+        keys = [b.button(_promise_label(p.text), flow, at, f"p{p.id}") for p in open_ones]
+        return (*keys, b.button(node.promises.done, flow, at, buttons.DONE))
+    return tuple(b.button(c.label, flow, at, str(i)) for i, c in enumerate(node.choices))
+
+
+def _promise_label(text: str) -> str:
+    words = " ".join(text.split())
+    if len(words) > MAX_PROMISE_LABEL:
+        words = words[: MAX_PROMISE_LABEL - 1].rstrip() + "…"
+    return f"✓ {words}"
+
+
+def _thought(b: TurnBuilder, library: str) -> str:
+    """One item a day, rotating, so none comes back sooner than the library is long."""
+    items = b.script.libraries[library]
+    return items[_local_day(b).toordinal() % len(items)]
+
+
+def _local_day(b: TurnBuilder) -> date:
+    try:
+        zone = load_zone(b.session.settings.timezone)
+    except (KeyError, ValueError):
+        return b.now.date()
+    return b.now.astimezone(zone).date()
+
+
+def _finish(b: TurnBuilder) -> None:
+    """The top flow ended: offer to go back to what was put aside, or the menu."""
+    suspended = b.session.suspended
+    if suspended is None or b.script.node(suspended.flow, suspended.node) is None:
+        b.suspend(None)
+        _offer_menu(b)
+        return
+    outer = suspended.stack[0].flow if suspended.stack else suspended.flow  # the flow they chose
+    title = html.escape(b.script.flows[outer].title)
+    keys = (
+        b.global_button("resume_button", buttons.RESUME),
+        b.global_button("drop_button", buttons.DROP),
+    )
+    b.say(b.script.string("resume_prompt").render({"suspended.title": title}), keys)
 
 
 def _pick(session: Session, arms: tuple[BranchArm, ...]) -> str:
@@ -374,8 +529,8 @@ def _holds(session: Session, c: Condition) -> bool:
     return result != c.negate
 
 
-def _apply(b: _Builder, flow: str, spec: EffectSpec) -> None:
-    values = b.session.values(b.now)
+def _apply(b: TurnBuilder, flow: str, spec: EffectSpec) -> None:
+    values = b.values()
     match spec:
         case JournalSpec(text=t):
             b.effect(SaveJournal(flow, _unescape(t.render(values))))
@@ -388,6 +543,12 @@ def _apply(b: _Builder, flow: str, spec: EffectSpec) -> None:
             b.effect(ScheduleFollowUp(target, b.now + after))
         case AnswerSpec(name=name, value=value):
             b.effect(SaveAnswer(name, value))
+        case MarkSpec(name=name):
+            b.effect(Mark(name))
+        case ExportSpec():
+            b.effect(Export())
+        case EraseSpec():
+            b.effect(Erase())
 
 
 def _unescape(rendered: str) -> str:
@@ -398,41 +559,48 @@ def _unescape(rendered: str) -> str:
 # --- showing where the person is ----------------------------------------------------------
 
 
-def _reshow(b: _Builder) -> None:
+def _reshow(b: TurnBuilder) -> None:
     pos = b.session.position
     if pos is None:
         _offer_menu(b, "where_now")
         return
     node = b.script.flows[pos.flow].nodes[pos.node]
-    if node.kind is NodeKind.ASK and pos.draft is not None:
+    if node.ask is not None and pos.draft is not None:
         _offer_revision(b, pos)
         return
     # Shown again, not entered again: its effects already ran when the person arrived.
-    text = node.say.render(b.session.values(b.now)) if node.say else ""
+    text = node.say.render(b.values()) if node.say else ""
     _wait_at(b, node, text, pos.stack)
 
 
-def _idle(b: _Builder, key: str) -> None:
+def _idle(b: TurnBuilder, key: str) -> None:
     b.say_string(key)
     _offer_menu(b)
 
 
-def _offer_menu(b: _Builder, key: str | None = None) -> None:
+def _offer_menu(b: TurnBuilder, key: str | None = None) -> None:
     """Attach a menu button to the last message, or send `key` with one."""
     menu = b.global_button("menu_button", buttons.MENU)
     if key is None and b.messages and not b.messages[-1].buttons:
         last = b.messages.pop()
-        b.messages.append(OutMessage(last.text, (menu,)))
+        b.messages.append(dataclasses.replace(last, buttons=(menu,)))
     else:
-        b.say(b.script.string(key or "where_now").render(b.session.values(b.now)), (menu,))
+        b.say(b.script.string(key or "where_now").render(b.values()), (menu,))
 
 
 def _valid(script: Script, session: Session) -> Session:
     """A place that no longer exists (the dialogues changed) becomes no place at all."""
-    pos = session.position
-    if pos is None:
+
+    def exists(pos: Position | None) -> bool:
+        if pos is None:
+            return True
+        places = [(pos.flow, pos.node), *((f.flow, f.node) for f in pos.stack)]
+        return all(script.node(flow, node) is not None for flow, node in places)
+
+    if exists(session.position) and exists(session.suspended):
         return session
-    places = [(pos.flow, pos.node), *((f.flow, f.node) for f in pos.stack)]
-    if all(script.node(flow, node) is not None for flow, node in places):
-        return session
-    return dataclasses.replace(session, position=None)
+    return dataclasses.replace(
+        session,
+        position=session.position if exists(session.position) else None,
+        suspended=session.suspended if exists(session.suspended) else None,
+    )

@@ -42,4 +42,19 @@ class NotText:
     edited: bool = False
 
 
-Event = Hello | StartFlow | Press | SendText | Cancel | ShowMenu | NotText
+@dataclass(frozen=True)
+class Due:
+    """A scheduled follow-up or the daily check-in has come due."""
+
+    flow: str
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A pause has run its time."""
+
+    flow: str
+    node: str
+
+
+Event = Hello | StartFlow | Press | SendText | Cancel | ShowMenu | NotText | Due | Timer

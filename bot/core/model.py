@@ -17,6 +17,9 @@ class NodeKind(Enum):
     CALL = "call"  # run another flow, then come back to `next`
     GOTO = "goto"  # leave this flow for another, no return
     END = "end"  # say, then the flow is done
+    PAUSE = "pause"  # say, then go on to `next` after a while (or at once, on Skip)
+    PROMISES = "promises"  # a button per open promise; `done` goes on
+    THOUGHT = "thought"  # one item of a library, by the person's date, then `next`
 
 
 class ConditionKind(Enum):
@@ -74,7 +77,31 @@ class AnswerSpec:
     value: str
 
 
-EffectSpec = JournalSpec | CommitmentSpec | SettingSpec | FollowUpSpec | AnswerSpec
+@dataclass(frozen=True)
+class MarkSpec:
+    name: str
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    pass
+
+
+@dataclass(frozen=True)
+class EraseSpec:
+    pass
+
+
+EffectSpec = (
+    JournalSpec
+    | CommitmentSpec
+    | SettingSpec
+    | FollowUpSpec
+    | AnswerSpec
+    | MarkSpec
+    | ExportSpec
+    | EraseSpec
+)
 
 
 @dataclass(frozen=True)
@@ -87,9 +114,24 @@ class Choice:
 
 @dataclass(frozen=True)
 class Ask:
-    save: str  # answer name, "namespace.key"
+    save: str  # answer name, "namespace.key"; "" when the answer goes into a setting
     check: str | None = None  # a registered text check
     optional: bool = False  # a skip button is offered
+    setting: str | None = None  # parse the answer into this setting instead of saving it
+
+
+@dataclass(frozen=True)
+class PromisesSpec:
+    done: str  # label of the button that goes on
+    next: str
+    none: str  # where to go when the ledger is empty
+
+
+@dataclass(frozen=True)
+class Pause:
+    wait: timedelta
+    skip_label: str | None = None
+    skip_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +147,10 @@ class Node:
     arms: tuple[BranchArm, ...] = ()
     target_flow: str | None = None  # for CALL and GOTO
     effects: tuple[EffectSpec, ...] = ()
+    pause: Pause | None = None
+    promises: PromisesSpec | None = None
+    library: str | None = None  # for THOUGHT
+    pin: bool = False  # the shell pins this node's message
 
 
 @dataclass(frozen=True)
@@ -115,6 +161,8 @@ class Flow:
     start: str
     nodes: dict[str, Node]
     path: str
+    interrupts: bool = False  # may start in the middle of another flow, which is put aside
+    couples_talk: bool = False  # turned off when the safety screening found fear
 
 
 @dataclass(frozen=True)
@@ -123,6 +171,7 @@ class Script:
     strings: dict[str, Template]
     version: str  # short content hash; part of every button's callback data
     data: dict[str, object] = field(default_factory=dict)  # other tables (crisis resources…)
+    libraries: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> items (HTML)
 
     def node(self, flow: str, node: str) -> Node | None:
         f = self.flows.get(flow)

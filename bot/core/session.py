@@ -15,20 +15,47 @@ class Settings:
     discreet: bool = True  # notifications that reveal nothing on a lock screen
     checkins: bool = True  # daily check-ins on or off
     country: str = ""  # ISO code, for crisis resources; "" means the international list
+    quiet_hours: str = ""  # "22:00-07:00", or "" for none
+    paused_until: str = ""  # ISO date (UTC); no check-in before it; "" when not paused
+    safety: str = ""  # the abuse screening: "", "clear" or "flagged"
 
 
 # What a dialogue may read or change with `setting:`; the compiler checks names and types.
 SETTING_TYPES: Mapping[str, type] = MappingProxyType(
-    {"timezone": str, "checkin_time": str, "discreet": bool, "checkins": bool, "country": str}
+    {
+        "timezone": str,
+        "checkin_time": str,
+        "discreet": bool,
+        "checkins": bool,
+        "country": str,
+        "quiet_hours": str,
+        "paused_until": str,
+        "safety": str,
+    }
+)
+# Settings that decide when the daily check-in is due; changing one replans it.
+SCHEDULE_SETTINGS = frozenset(
+    {"timezone", "checkin_time", "checkins", "quiet_hours", "paused_until"}
 )
 
-
-# Names a template may use besides answers: the compiler allows exactly these.
-PROGRESS_NAMES = ("progress.days", "progress.practices")
+# Names a template may use besides answers; the store provides the counts.
+PROGRESS_NAMES = (
+    "progress.days",
+    "progress.practices",
+    "progress.checkins_7d",
+    "progress.checkins_30d",
+    "progress.promises_made",
+    "progress.promises_kept",
+    "progress.talks",
+)
+ALWAYS_NAMES = (*PROGRESS_NAMES, "safety.resources")
 # Flows that are not practices, for counting how many practices a person finished.
 NOT_PRACTICES = frozenset(
-    {"menu", "onboarding", "checkin", "settings", "help", "privacy", "progress"}
-)
+    {
+        "menu", "onboarding", "checkin", "settings", "help", "privacy", "progress", "delete",
+        "safety", "safety_screen", "breathing",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,16 +75,29 @@ class Position:
 
 
 @dataclass(frozen=True)
+class Promise:
+    """An open commitment from the person's ledger, as the check-in shows it."""
+
+    id: int
+    text: str
+    kept_today: bool = False
+
+
+@dataclass(frozen=True)
 class Session:
     position: Position | None = None
     answers: Mapping[str, str] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
     completed: frozenset[str] = frozenset()
     started_at: datetime | None = None  # when the person first met the coach (UTC)
+    suspended: Position | None = None  # an exercise put aside by an interrupting flow
+    promises: tuple[Promise, ...] = ()  # open commitments (loaded by the store)
+    facts: Mapping[str, str] = field(default_factory=dict)  # progress counts from the store
 
     def values(self, now: datetime | None = None) -> dict[str, str]:
         """Everything a template may show: answers, `settings.*` and `progress.*`."""
         out = dict(self.answers)
+        out.update(self.facts)
         practices = self.completed - NOT_PRACTICES
         out["progress.practices"] = str(len(practices))
         if now is not None and self.started_at is not None:

@@ -21,6 +21,13 @@ class TemplateError(ValueError):
     pass
 
 
+class Markup(str):
+    """A value that is already Telegram HTML written by us (a resources table), not the
+    person's words: shown as it is, not escaped."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Slot:
     name: str
@@ -42,7 +49,9 @@ class Template:
                 out.append(part)
                 continue
             value = values.get(part.name)
-            if value:
+            if isinstance(value, Markup):
+                out.append(value)
+            elif value:
                 out.append(html.escape(value, quote=False))
             elif part.fallback is not None:
                 out.append(part.fallback)

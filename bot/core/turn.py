@@ -18,6 +18,7 @@ class Button:
 class OutMessage:
     text: str  # Telegram HTML; the person's words inside it are escaped
     buttons: tuple[Button, ...] = ()
+    pin: bool = False  # the shell pins this message in the chat
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,37 @@ class ChangeSetting:
 class ScheduleFollowUp:
     flow: str
     due_at: datetime  # UTC
+    node: str = ""  # set for a pause: continue from this node of `flow` when due
+
+
+@dataclass(frozen=True)
+class KeepPromise:
+    commitment_id: int
+    day: str  # the person's local date, ISO
+
+
+@dataclass(frozen=True)
+class FlagCrisis:
+    """Words of danger were seen: stored as a kind and a time, never the text."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Something worth counting over time (a talk prepared, how a debrief went)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Export:
+    """Send the person everything stored about them."""
+
+
+@dataclass(frozen=True)
+class Erase:
+    """Delete every row about the person; they confirmed."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +88,17 @@ class CompleteFlow:
 
 
 Effect = (
-    SaveAnswer | SaveJournal | RecordCommitment | ChangeSetting | ScheduleFollowUp | CompleteFlow
+    SaveAnswer
+    | SaveJournal
+    | RecordCommitment
+    | ChangeSetting
+    | ScheduleFollowUp
+    | CompleteFlow
+    | KeepPromise
+    | FlagCrisis
+    | Mark
+    | Export
+    | Erase
 )
 
 

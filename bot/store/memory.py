@@ -1,23 +1,32 @@
 """An in-memory `Store` with the same behaviour as `SqliteStore`, for fast tests.
 
-Rows are kept in the same shapes the SQLite store exports, positions as the same JSON, ids
-counted the same way (from 1, never reused), so `export_user` gives identical documents.
-Each call runs without awaiting, so calls never interleave; a commit works on a copy and
-swaps it in only when every effect succeeded.
+Rows are kept in the same shapes the SQLite store exports, the session state as the same
+JSON, ids counted the same way (from 1, never reused), so `export_user` gives identical
+documents. Each call runs without awaiting, so calls never interleave; a commit works on a
+copy and swaps it in only when every effect succeeded.
+
+Nothing is at rest here: a `cipher` is accepted, for the same constructor as SqliteStore,
+and not used. `claim_due` looks at every person: fine for tests, not for 100,000 people.
 """
 
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, assert_never
 
-from bot.core.session import Session, Settings
+from bot.core.session import Promise, Session, Settings
 from bot.core.turn import (
     ChangeSetting,
     CompleteFlow,
     Effect,
+    Erase,
+    Export,
+    FlagCrisis,
+    KeepPromise,
+    Mark,
     RecordCommitment,
     SaveAnswer,
     SaveJournal,
@@ -25,15 +34,30 @@ from bot.core.turn import (
     Turn,
 )
 from bot.store.codec import (
-    decode_position,
-    encode_position,
+    CHECKIN_FLOW,
+    MAX_PROMISES,
+    TALK_FLOW,
+    check_day,
+    decode_state,
+    encode_state,
+    local_today,
     parse_utc,
     position_to_dict,
+    progress_facts,
     setting_to_db,
+    settings_to_db,
     settings_to_json,
     utc_text,
 )
-from bot.store.protocol import KEEP_UPDATE_IDS, Commitment
+from bot.store.crypto import TextCipher
+from bot.store.protocol import (
+    KEEP_UPDATE_IDS,
+    NOT_REPLANNED,
+    CheckinState,
+    Commitment,
+    DueItem,
+    NotReplanned,
+)
 
 
 @dataclass
@@ -42,20 +66,30 @@ class _Person:
     settings: Settings = field(default_factory=Settings)
     active: bool = True
     last_seen: str | None = None
-    state: str | None = None  # position JSON, as SQLite keeps it
+    state: str | None = None  # the session state JSON, as SQLite keeps it
     state_updated_at: str | None = None
+    next_checkin_at: str | None = None
+    checkin_claimed_at: str | None = None
+    last_checkin_date: str | None = None
+    last_checkin_at: str | None = None
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     journal: list[dict[str, Any]] = field(default_factory=list)
     commitments: list[dict[str, Any]] = field(default_factory=list)
+    promise_checks: dict[tuple[int, str], str] = field(default_factory=dict)  # -> created_at
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
     completions: list[dict[str, Any]] = field(default_factory=list)
+    marks: list[dict[str, Any]] = field(default_factory=list)
+    crisis_flags: list[dict[str, Any]] = field(default_factory=list)
     updates: list[int] = field(default_factory=list)  # ascending
 
 
+_TABLES = ("journal", "commitments", "follow_ups", "marks", "crisis_flags")
+
+
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, cipher: TextCipher | None = None) -> None:
         self._people: dict[int, _Person] = {}
-        self._last_id: dict[str, int] = {"journal": 0, "commitments": 0, "follow_ups": 0}
+        self._last_id: dict[str, int] = dict.fromkeys(_TABLES, 0)
         self._open = False
 
     async def __aenter__(self) -> MemoryStore:
@@ -79,20 +113,52 @@ class MemoryStore:
         self._check_open()
         now_text = utc_text(now)
         person = self._people.setdefault(user_id, _Person(created_at=now_text))
+        position, suspended = decode_state(person.state, user_id)
+        week, month = utc_text(now - timedelta(days=7)), utc_text(now - timedelta(days=30))
+        checkins = [r["completed_at"] for r in person.completions if r["flow"] == CHECKIN_FLOW]
+        today = local_today(now, person.settings.timezone).isoformat()
+        open_rows = sorted(
+            (r for r in person.commitments if r["status"] == "open"),
+            key=lambda r: (r["created_at"], r["id"]),
+        )[:MAX_PROMISES]
         return Session(
-            position=decode_position(person.state, user_id),
+            position=position,
             answers={name: str(row["value"]) for name, row in person.answers.items()},
             settings=person.settings,
             completed=frozenset(str(row["flow"]) for row in person.completions),
             started_at=parse_utc(person.created_at),
+            suspended=suspended,
+            promises=tuple(
+                Promise(int(r["id"]), str(r["text"]), (r["id"], today) in person.promise_checks)
+                for r in open_rows
+            ),
+            facts=progress_facts(
+                checkins_7d=sum(1 for t in checkins if t >= week),
+                checkins_30d=sum(1 for t in checkins if t >= month),
+                promises_made=len(person.commitments),
+                promises_kept=len(person.promise_checks),
+                talks=sum(1 for r in person.completions if r["flow"] == TALK_FLOW),
+                marks=Counter(str(r["name"]) for r in person.marks),
+            ),
         )
 
     async def commit(
-        self, user_id: int, turn: Turn, now: datetime, *, update_id: int | None = None
+        self,
+        user_id: int,
+        turn: Turn,
+        now: datetime,
+        *,
+        update_id: int | None = None,
+        next_checkin: datetime | NotReplanned | None = NOT_REPLANNED,
     ) -> bool:
         self._check_open()
         now_text = utc_text(now)
-        state = encode_position(turn.session.position)
+        state = encode_state(turn.session.position, turn.session.suspended)
+        next_text = (
+            None
+            if next_checkin is None or next_checkin is NOT_REPLANNED
+            else utc_text(next_checkin)
+        )
         existing = self._people.get(user_id)
         if update_id is not None and existing is not None and update_id in existing.updates:
             return False
@@ -101,6 +167,8 @@ class MemoryStore:
         last_id = dict(self._last_id)
         person.active = True
         person.last_seen = now_text
+        if next_checkin is not NOT_REPLANNED:
+            person.next_checkin_at, person.checkin_claimed_at = next_text, None
         person.state, person.state_updated_at = state, now_text
         for effect in turn.effects:
             self._apply(person, last_id, effect, now_text)
@@ -138,11 +206,12 @@ class MemoryStore:
                 setting_to_db(name, value)  # the same validation as SQLite
                 changes: dict[str, Any] = {name: value}
                 person.settings = replace(person.settings, **changes)
-            case ScheduleFollowUp(flow=flow, due_at=due_at):
+            case ScheduleFollowUp(flow=flow, due_at=due_at, node=node):
                 person.follow_ups.append(
                     {
                         "id": next_id("follow_ups"),
                         "flow": flow,
+                        "node": node,
                         "due_at": utc_text(due_at),
                         "status": "pending",
                         "created_at": now_text,
@@ -152,6 +221,18 @@ class MemoryStore:
                 )
             case CompleteFlow(flow=flow):
                 person.completions.append({"flow": flow, "completed_at": now_text})
+            case KeepPromise(commitment_id=commitment_id, day=day):
+                check_day(day)
+                if any(r["id"] == commitment_id for r in person.commitments):
+                    person.promise_checks.setdefault((commitment_id, day), now_text)
+            case FlagCrisis(kind=kind):
+                person.crisis_flags.append(
+                    {"id": next_id("crisis_flags"), "kind": kind, "created_at": now_text}
+                )
+            case Mark(name=name):
+                person.marks.append({"id": next_id("marks"), "name": name, "created_at": now_text})
+            case Export() | Erase():
+                pass  # carried out by the caller (the Coach), not by the store
             case _:
                 assert_never(effect)
 
@@ -172,14 +253,19 @@ class MemoryStore:
                 "answers": [],
                 "journal": [],
                 "commitments": [],
+                "promise_checks": [],
                 "follow_ups": [],
                 "completions": [],
+                "marks": [],
+                "crisis_flags": [],
                 "processed_updates": [],
             }
         session: dict[str, object] | None = None
         if person.state_updated_at is not None:
+            position, suspended = decode_state(person.state, user_id)
             session = {
-                "position": position_to_dict(decode_position(person.state, user_id)),
+                "position": position_to_dict(position),
+                "suspended": position_to_dict(suspended),
                 "updated_at": person.state_updated_at,
             }
         return {
@@ -189,15 +275,27 @@ class MemoryStore:
                 "last_seen": person.last_seen,
                 "active": person.active,
                 "settings": settings_to_json(person.settings),
+                "next_checkin_at": person.next_checkin_at,
+                "checkin_claimed_at": person.checkin_claimed_at,
+                "last_checkin_date": person.last_checkin_date,
+                "last_checkin_at": person.last_checkin_at,
             },
             "session": session,
             "answers": [dict(person.answers[name]) for name in sorted(person.answers)],
             "journal": [dict(row) for row in person.journal],
             "commitments": [dict(row) for row in person.commitments],
+            "promise_checks": [
+                {"commitment_id": commitment_id, "day": day, "created_at": created_at}
+                for (commitment_id, day), created_at in sorted(person.promise_checks.items())
+            ],
             "follow_ups": [dict(row) for row in person.follow_ups],
             "completions": sorted(
                 (dict(row) for row in person.completions), key=lambda r: r["completed_at"]
             ),
+            "marks": [{"name": r["name"], "created_at": r["created_at"]} for r in person.marks],
+            "crisis_flags": [
+                {"kind": r["kind"], "created_at": r["created_at"]} for r in person.crisis_flags
+            ],
             "processed_updates": list(person.updates),
         }
 
@@ -220,3 +318,116 @@ class MemoryStore:
             )
             for r in rows
         ]
+
+    # -- the schedule -----------------------------------------------------------------------
+
+    async def claim_due(self, now: datetime, limit: int, reclaim_after: timedelta) -> list[DueItem]:
+        self._check_open()
+        if limit <= 0:
+            return []
+        now_text, stale = utc_text(now), utc_text(now - reclaim_after)
+        due: list[tuple[str, str, int, int, str, str]] = []  # the same order as SQLite's
+        for user_id, p in self._people.items():
+            if not p.active:
+                continue
+            claimable = p.checkin_claimed_at is None or p.checkin_claimed_at <= stale
+            if (
+                p.settings.checkins
+                and p.next_checkin_at is not None
+                and p.next_checkin_at <= now_text
+                and claimable
+            ):
+                due.append((p.next_checkin_at, "checkin", user_id, user_id, "checkin", ""))
+            for f in p.follow_ups:
+                if f["due_at"] <= now_text and (
+                    f["status"] == "pending"
+                    or (f["status"] == "claimed" and f["claimed_at"] <= stale)
+                ):
+                    due.append((f["due_at"], "follow_up", f["id"], user_id, f["flow"], f["node"]))
+        due.sort()
+        items: list[DueItem] = []
+        for due_at, kind, item_id, user_id, flow, node in due[:limit]:
+            person = self._people[user_id]
+            if kind == "checkin":
+                person.checkin_claimed_at = now_text
+            else:
+                row = next(f for f in person.follow_ups if f["id"] == item_id)
+                row["status"], row["claimed_at"] = "claimed", now_text
+            items.append(DueItem(kind, item_id, user_id, flow, node, parse_utc(due_at)))
+        return items
+
+    async def complete_checkin(
+        self, user_id: int, sent_at: datetime, local_date: date | None, next_at: datetime | None
+    ) -> None:
+        self._check_open()
+        next_text = None if next_at is None else utc_text(next_at)
+        sent_text = utc_text(sent_at)
+        person = self._people.get(user_id)
+        if person is None:
+            return
+        person.checkin_claimed_at = None
+        person.next_checkin_at = next_text if person.active else None
+        if local_date is not None:
+            person.last_checkin_date = local_date.isoformat()
+            person.last_checkin_at = sent_text
+
+    async def complete_follow_up(self, item_id: int, now: datetime, sent: bool) -> None:
+        self._check_open()
+        now_text = utc_text(now)
+        for person in self._people.values():
+            for row in person.follow_ups:
+                if row["id"] == item_id:
+                    row["status"] = "sent" if sent else "dropped"
+                    row["sent_at"] = now_text if sent else None
+                    row["claimed_at"] = None
+                    return
+
+    async def checkin_state(self, user_id: int) -> CheckinState | None:
+        self._check_open()
+        person = self._people.get(user_id)
+        if person is None:
+            return None
+        last_date, last_at = person.last_checkin_date, person.last_checkin_at
+        return CheckinState(
+            user_id=user_id,
+            settings=person.settings,
+            last_local_date=None if last_date is None else date.fromisoformat(last_date),
+            active=person.active,
+            last_sent_at=None if last_at is None else parse_utc(last_at),
+        )
+
+    async def unplanned_checkins(self, limit: int) -> list[int]:
+        self._check_open()
+        found = sorted(
+            user_id
+            for user_id, p in self._people.items()
+            if p.active and p.settings.checkins and p.next_checkin_at is None
+        )
+        return found[: max(0, limit)]
+
+    async def stop_schedule(self, user_id: int) -> None:
+        self._check_open()
+        person = self._people.get(user_id)
+        if person is None:
+            return
+        person.active = False
+        person.next_checkin_at = person.checkin_claimed_at = None
+        for row in person.follow_ups:
+            if row["status"] in ("pending", "claimed"):
+                row["status"], row["claimed_at"] = "dropped", None
+
+    async def bulk_create_users(
+        self, rows: list[tuple[int, datetime, Settings, datetime | None]]
+    ) -> None:
+        self._check_open()
+        created: dict[int, _Person] = {}
+        for user_id, created_at, settings, next_at in rows:
+            if user_id in self._people or user_id in created:
+                raise ValueError("bulk_create_users: a user id exists already, or is given twice")
+            settings_to_db(settings)  # the same validation as SQLite
+            created[user_id] = _Person(
+                created_at=utc_text(created_at),
+                settings=settings,
+                next_checkin_at=None if next_at is None else utc_text(next_at),
+            )
+        self._people.update(created)

@@ -9,11 +9,21 @@ Datetimes given to the store must be timezone-aware; they are kept in UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Final, Protocol
 
-from bot.core.session import Session
+from bot.core.session import Session, Settings
 from bot.core.turn import Turn
+
+
+class NotReplanned(Enum):
+    """The turn did not touch the schedule: leave the next check-in as it is."""
+
+    TOKEN = 0
+
+
+NOT_REPLANNED: Final = NotReplanned.TOKEN
 
 # How many processed update ids are kept per user to recognise Telegram's redeliveries.
 KEEP_UPDATE_IDS = 50
@@ -44,6 +54,31 @@ class Commitment:
     status: str  # "open" until resolved
 
 
+@dataclass(frozen=True)
+class DueItem:
+    """Something the dispatcher must deliver now, claimed so no other loop takes it."""
+
+    kind: str  # "checkin" (the daily check-in) or "follow_up" (a flow or a pause's timer)
+    id: int  # follow_ups.id, or the user id for a check-in
+    user_id: int
+    flow: str
+    node: str  # "" unless this is a pause's timer
+    due_at: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class CheckinState:
+    """What the planner needs to plan a person's next daily check-in."""
+
+    user_id: int
+    settings: Settings
+    last_local_date: date | None  # the person's local date of the last check-in sent
+    active: bool
+    # When the last check-in was sent (UTC): after a change of time zone, the planner wants
+    # its date in the new zone, `local_date(last_sent_at, new_zone)`.
+    last_sent_at: datetime | None = None
+
+
 class Store(Protocol):
     async def open(self) -> None:
         """Prepare the store (connect, migrate). Raises SchemaTooNew or StoreUnavailable."""
@@ -55,9 +90,17 @@ class Store(Protocol):
         """The person's session; a person seen for the first time is created with defaults."""
 
     async def commit(
-        self, user_id: int, turn: Turn, now: datetime, *, update_id: int | None = None
+        self,
+        user_id: int,
+        turn: Turn,
+        now: datetime,
+        *,
+        update_id: int | None = None,
+        next_checkin: datetime | NotReplanned | None = NOT_REPLANNED,
     ) -> bool:
-        """Save the turn's position and carry out its effects in ONE transaction.
+        """Save the turn's session (position and suspended) and carry out its effects in ONE
+        transaction. `next_checkin`, when given, is stored as the person's next daily
+        check-in (None: no check-in planned) in the same transaction.
 
         Returns False, writing nothing, if `update_id` was already committed for this user
         (Telegram may deliver an update twice). Any failure writes nothing.
@@ -74,3 +117,36 @@ class Store(Protocol):
 
     async def open_commitments(self, user_id: int) -> list[Commitment]:
         """The person's commitments still open, oldest first."""
+
+    # --- the schedule: the database owns every due item -----------------------------------
+
+    async def claim_due(self, now: datetime, limit: int, reclaim_after: timedelta) -> list[DueItem]:
+        """Claim up to `limit` items due at `now` (daily check-ins of active people with
+        check-ins on, and pending follow-ups), oldest first, in one transaction. A claim
+        older than `reclaim_after` that was never completed is claimed again."""
+
+    async def complete_checkin(
+        self, user_id: int, sent_at: datetime, local_date: date | None, next_at: datetime | None
+    ) -> None:
+        """The daily check-in was sent (local_date given) or skipped as too late (None):
+        record it and store the next one (None: none planned). Clears the claim. Someone
+        inactive by now (they blocked the bot meanwhile) keeps no next check-in."""
+
+    async def complete_follow_up(self, item_id: int, now: datetime, sent: bool) -> None:
+        """A follow-up was delivered (sent) or dropped (not sent). Clears the claim."""
+
+    async def checkin_state(self, user_id: int) -> CheckinState | None:
+        """What the planner needs for this person; None for an unknown id."""
+
+    async def unplanned_checkins(self, limit: int) -> list[int]:
+        """Active people with check-ins on but no next check-in stored (after an upgrade)."""
+
+    async def stop_schedule(self, user_id: int) -> None:
+        """The person blocked the bot: inactive, no next check-in, pending follow-ups dropped."""
+
+    async def bulk_create_users(
+        self, rows: list[tuple[int, datetime, Settings, datetime | None]]
+    ) -> None:
+        """For benchmarks and imports: create many people at once, each row
+        (user_id, created_at, settings, next_checkin_at), in one transaction. An id that
+        already exists fails the whole call, writing nothing."""

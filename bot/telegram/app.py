@@ -9,17 +9,22 @@ import asyncio
 import logging
 import signal
 import sys
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from bot.coach import Clock, Coach
 from bot.config import Config, ConfigError, load_config
 from bot.core.commands import COMMANDS
 from bot.core.model import Script
+from bot.locks import UserLocks
+from bot.schedule.dispatcher import Dispatcher, DispatchSettings
+from bot.schedule.pacer import Pacer
 from bot.script_loader import load_script
+from bot.store.crypto import BadKey
 from bot.store.protocol import SchemaTooNew, Store, StoreUnavailable
 from bot.store.sqlite import SqliteStore
 from bot.telegram.ordering import PerUserUpdateProcessor
@@ -45,93 +50,134 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def build_application(
-    config: Config, script: Script, store: Store, clock: Clock = system_clock
-) -> Application:  # type: ignore[type-arg]
-    coach = Coach(script, store, clock)
+@dataclass
+class MendBot:
+    """The running bot: the PTB application, the store, the dispatcher, and their lifecycle."""
 
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        await store.open()
+    app: Application  # type: ignore[type-arg]
+    config: Config
+    store: Store
+    shell: TelegramShell
+    dispatcher: Dispatcher
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Open the store first (a bad database stops us before any network), then connect
+        to Telegram, register the command menu, receive updates and start the dispatcher."""
+        await self.store.open()
+        try:
+            await self.app.initialize()
+        except BaseException:
+            await self.store.close()
+            raise
+        await self._register_commands()
+        await self.app.start()
+        assert self.app.updater is not None
+        config = self.config
+        if config.webhook_url:
+            log.info("webhook mode on %s:%d", config.webhook_listen, config.webhook_port)
+            await self.app.updater.start_webhook(
+                listen=config.webhook_listen,
+                port=config.webhook_port,
+                url_path=WEBHOOK_PATH,
+                webhook_url=config.webhook_url,
+                secret_token=config.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            log.info("long polling")
+            await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        self._stopping.clear()
+        self._task = asyncio.create_task(self.dispatcher.run(self._stopping), name="dispatcher")
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what is in hand, close the store."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        app = self.app
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await self.store.close()
+
+    async def serve(self) -> None:
+        """Run until SIGTERM or SIGINT, then shut down cleanly."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        await self.start()
+        try:
+            await stopping.wait()
+            log.info("stopping")
+        finally:
+            await self.stop()
+
+    async def _register_commands(self) -> None:
+        script = self.shell.coach.script
         commands = [BotCommand(n, script.string(f"command.{n}").render({})) for n in COMMANDS]
         try:
-            await app.bot.set_my_commands(commands)
-            await app.bot.set_my_short_description(script.string("short_description").render({}))
+            await self.app.bot.set_my_commands(commands)
+            description = script.string("short_description").render({})
+            await self.app.bot.set_my_short_description(description)
         except TelegramError as exc:  # cosmetic; the bot works without them
             log.warning("could not set the command menu: %s", type(exc).__name__)
 
-    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-        await store.close()
 
+def build_bot(config: Config, script: Script, store: Store, clock: Clock = system_clock) -> MendBot:
+    silence_private_loggers()
+    coach = Coach(script, store, clock)
+    locks = UserLocks()
+    pacer = Pacer(rate=config.send_rate)
     app = (
         ApplicationBuilder()
         .token(config.token)
         .base_url(config.api_base_url)
         .base_file_url(config.api_file_url)
-        .concurrent_updates(PerUserUpdateProcessor())
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
+        .concurrent_updates(PerUserUpdateProcessor(locks))
         .build()
     )
-    shell = TelegramShell(coach, Sender(store), app.bot)
+    shell = TelegramShell(coach, Sender(store), app.bot, pacer)
+    dispatcher = Dispatcher(
+        coach,
+        store,
+        shell.deliver,
+        locks,
+        pacer,
+        DispatchSettings(interval_seconds=config.dispatch_interval),
+    )
     app.add_handler(TypeHandler(Update, shell.on_update))
     app.add_error_handler(shell.on_error)
-    return app
+    return MendBot(app, config, store, shell, dispatcher)
+
+
+# Libraries that log what people write, or the token, below these levels: python-telegram-bot
+# logs every request's parameters at DEBUG, httpx every URL (with the token) at INFO, and
+# aiosqlite every statement's parameters at DEBUG. Even LOG_LEVEL=DEBUG never lowers them.
+PRIVATE_LOGGERS = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "aiosqlite": logging.INFO,
+    "apscheduler": logging.WARNING,
+}
+
+
+def silence_private_loggers() -> None:
+    for name, level in PRIVATE_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-
-
-async def start(app: Application, config: Config) -> None:  # type: ignore[type-arg]
-    """Initialise, connect the store, and begin receiving updates (polling or webhook)."""
-    await app.initialize()
-    if app.post_init is not None:
-        await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    if config.webhook_url:
-        log.info("webhook mode on %s:%d", config.webhook_listen, config.webhook_port)
-        await app.updater.start_webhook(
-            listen=config.webhook_listen,
-            port=config.webhook_port,
-            url_path=WEBHOOK_PATH,
-            webhook_url=config.webhook_url,
-            secret_token=config.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        log.info("long polling")
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-
-
-async def stop(app: Application) -> None:  # type: ignore[type-arg]
-    """Stop receiving, finish what is in hand, close the store."""
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)
-    await app.shutdown()
-
-
-async def serve(app: Application, config: Config) -> None:  # type: ignore[type-arg]
-    """Run until SIGTERM or SIGINT, then shut down cleanly."""
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
-    await start(app, config)
-    try:
-        await stopping.wait()
-        log.info("stopping")
-    finally:
-        await stop(app)
+    silence_private_loggers()
 
 
 def main() -> int:
@@ -150,10 +196,23 @@ def main() -> int:
     if result.script is None:
         print("The dialogues have errors; the bot will not start.", file=sys.stderr)
         return 1
-    app = build_application(config, result.script, SqliteStore(config.database_path))
     try:
-        asyncio.run(serve(app, config))
+        store = SqliteStore(config.database_path, config.cipher())
+    except BadKey as exc:
+        print(f"ENCRYPTION_KEY problem: {exc}", file=sys.stderr)
+        return 2
+    bot = build_bot(config, result.script, store)
+    try:
+        asyncio.run(bot.serve())
     except (SchemaTooNew, StoreUnavailable) as exc:
         print(f"Database problem: {exc}", file=sys.stderr)
+        return 1
+    except InvalidToken:
+        print("Telegram refused the token: check TELEGRAM_BOT_TOKEN in .env.", file=sys.stderr)
+        return 1
+    except NetworkError as exc:
+        print(
+            f"Could not reach Telegram ({type(exc).__name__}); is the network up?", file=sys.stderr
+        )
         return 1
     return 0

@@ -1,50 +1,34 @@
-"""Updates of one person in order; different people at the same time.
-
-A lock per person lives only while that person has updates in flight, so memory
-follows the number of people active right now, not everyone ever seen.
-"""
+"""Updates of one person in order; different people at the same time."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.locks import UserLocks
+
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, locks: UserLocks, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    @property
-    def tracked_users(self) -> int:
-        return len(self._locks)
+        self.locks = locks
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _user_key(update)
         if key is None:
             await coroutine
             return
-        lock, waiting = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, waiting + 1)
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            lock, waiting = self._locks[key]
-            if waiting <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, waiting - 1)
+        async with self.locks.hold(key):
+            await coroutine
 
     async def initialize(self) -> None:
         pass
 
     async def shutdown(self) -> None:
-        self._locks.clear()
+        pass
 
 
 def _user_key(update: object) -> int | None:

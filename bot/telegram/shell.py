@@ -8,29 +8,35 @@ from __future__ import annotations
 import html
 import logging
 from collections import OrderedDict
+from datetime import date
 
-from telegram import Bot, CallbackQuery, LinkPreviewOptions, Message, Update
+from telegram import Bot, CallbackQuery, InputFile, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.coach import Coach
 from bot.core.commands import event_for_command, parse_command
+from bot.core.crisis import detect_crisis
 from bot.core.events import Event, NotText, Press, SendText
-from bot.core.turn import OutMessage, Turn
+from bot.core.turn import Export, OutMessage, Turn
+from bot.schedule.dispatcher import Unreachable
+from bot.schedule.pacer import Pacer
 from bot.telegram.render import keyboard, split_message
 from bot.telegram.sender import Blocked, Sender
 
 log = logging.getLogger(__name__)
 LONG_REPLY = 1000  # characters; past this a typing action shows the coach is writing
 _NO_PREVIEWS = LinkPreviewOptions(is_disabled=True)
+_REMEMBER_PRESSES = 10_000
 
 
 class TelegramShell:
-    def __init__(self, coach: Coach, sender: Sender, bot: Bot) -> None:
+    def __init__(self, coach: Coach, sender: Sender, bot: Bot, pacer: Pacer | None = None):
         self.coach = coach
         self.sender = sender
         self.bot = bot
+        self.pacer = pacer
         # Messages whose buttons were already pressed: a double tap advances once.
         self._pressed: OrderedDict[tuple[int, int], None] = OrderedDict()
 
@@ -44,7 +50,7 @@ class TelegramShell:
                 return
             turn = await self.coach.handle(user.id, event, update_id=update.update_id)
             if turn is not None:
-                await self.show(chat.id, turn.messages)
+                await self.carry_out(chat.id, turn, interactive=True)
         except Blocked:
             return
 
@@ -61,7 +67,10 @@ class TelegramShell:
         command = parse_command(message.text)
         if command is None:
             return SendText(message.text)
-        event = event_for_command(command[0], self.coach.script)
+        name, args = command
+        if args and detect_crisis(args) is not None:
+            return SendText(args)  # words of danger come first, whatever the command
+        event = event_for_command(name, self.coach.script)
         if event is None:
             await self.say(chat_id, "unknown_command")
         return event
@@ -75,7 +84,7 @@ class TelegramShell:
         if key in self._pressed:
             return None
         self._pressed[key] = None
-        if len(self._pressed) > 10_000:
+        if len(self._pressed) > _REMEMBER_PRESSES:
             self._pressed.popitem(last=False)
         await self._mark_chosen(chat_id, message, query.data or "")
         return Press(query.data or "")
@@ -105,9 +114,17 @@ class TelegramShell:
         except BadRequest:
             pass  # already edited, too old to edit, or gone: the press still counts
 
-    async def show(self, chat_id: int, messages: tuple[OutMessage, ...]) -> None:
+    async def carry_out(self, chat_id: int, turn: Turn, *, interactive: bool) -> None:
+        """Send the turn's messages, then what it asks of the shell (files to export)."""
+        await self.show(chat_id, turn.messages, interactive=interactive)
+        if any(isinstance(e, Export) for e in turn.effects):
+            await self.send_export(chat_id)
+
+    async def show(
+        self, chat_id: int, messages: tuple[OutMessage, ...], *, interactive: bool = True
+    ) -> None:
         bot = self.bot
-        if sum(len(m.text) for m in messages) > LONG_REPLY:
+        if interactive and sum(len(m.text) for m in messages) > LONG_REPLY:
             await self.sender.call(
                 chat_id, "sendChatAction", lambda: bot.send_chat_action(chat_id, ChatAction.TYPING)
             )
@@ -115,7 +132,9 @@ class TelegramShell:
             chunks = split_message(message.text)
             for i, chunk in enumerate(chunks):
                 markup = keyboard(message.buttons) if i == len(chunks) - 1 else None
-                await self.sender.call(
+                if interactive and self.pacer is not None:
+                    await self.pacer.interactive()
+                sent = await self.sender.call(
                     chat_id,
                     "sendMessage",
                     lambda chunk=chunk, markup=markup: bot.send_message(  # type: ignore[misc]
@@ -126,6 +145,40 @@ class TelegramShell:
                         link_preview_options=_NO_PREVIEWS,
                     ),
                 )
+                if message.pin and i == 0:
+                    await self._pin(chat_id, sent.message_id)
+
+    async def _pin(self, chat_id: int, message_id: int) -> None:
+        try:
+            await self.sender.call(
+                chat_id,
+                "pinChatMessage",
+                lambda: self.bot.pin_chat_message(chat_id, message_id, disable_notification=True),
+            )
+        except BadRequest:
+            log.info("could not pin a message")  # not fatal: the card is still in the chat
+
+    async def send_export(self, chat_id: int) -> None:
+        files = await self.coach.export(chat_id)
+        stamp = date.today().isoformat()
+        for name, content in (
+            (f"mend-export-{stamp}.md", files.markdown),
+            (f"mend-export-{stamp}.json", files.json),
+        ):
+            await self.sender.call(
+                chat_id,
+                "sendDocument",
+                lambda name=name, content=content: self.bot.send_document(  # type: ignore[misc]
+                    chat_id, InputFile(content, filename=name)
+                ),
+            )
+
+    async def deliver(self, chat_id: int, messages: tuple[OutMessage, ...]) -> None:
+        """The dispatcher's way to send: paced by the dispatcher, not as a reply."""
+        try:
+            await self.show(chat_id, messages, interactive=False)
+        except Blocked:
+            raise Unreachable from None
 
     async def say(self, chat_id: int, key: str) -> None:
         text = self.coach.script.string(key).render({})
@@ -142,7 +195,7 @@ class TelegramShell:
             return
         chat_id = update.effective_chat.id
         try:
-            turn: Turn = await self.coach.current(update.effective_user.id)
+            turn = await self.coach.current(update.effective_user.id)
             note = OutMessage(self.coach.script.string("error_note").render({}))
             await self.show(chat_id, (note, *turn.messages))
         except Exception as exc:  # the error path must never raise in turn

@@ -1,0 +1,90 @@
+"""Collects one turn's messages and effects while the engine walks, keeping the session in step."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.core import buttons
+from bot.core.model import Script
+from bot.core.resources import resources_html
+from bot.core.session import Position, Promise, Session
+from bot.core.turn import (
+    Button,
+    ChangeSetting,
+    CompleteFlow,
+    Effect,
+    KeepPromise,
+    OutMessage,
+    SaveAnswer,
+    Turn,
+)
+
+
+@dataclass
+class TurnBuilder:
+    script: Script
+    session: Session
+    now: datetime
+    messages: list[OutMessage] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    trail: list[tuple[str, str]] = field(default_factory=list)
+    _resources: tuple[str, str] | None = None  # (country, html), built once per turn
+
+    def values(self) -> dict[str, str]:
+        values = self.session.values(self.now)
+        country = self.session.settings.country
+        if self._resources is None or self._resources[0] != country:
+            self._resources = (country, resources_html(self.script, country))
+        values["safety.resources"] = self._resources[1]
+        return values
+
+    def say(self, text: str, keys: tuple[Button, ...] = (), pin: bool = False) -> None:
+        if text.strip() or keys:
+            self.messages.append(OutMessage(text, keys, pin))
+
+    def say_string(self, key: str, extra: dict[str, str] | None = None) -> None:
+        self.say(self.script.string(key).render(self.values() | (extra or {})))
+
+    def label(self, key: str) -> str:
+        return self.script.string(key).render({})
+
+    def effect(self, effect: Effect) -> None:
+        self.effects.append(effect)
+        # Keep the session in step with what is stored, so later nodes see it.
+        s = self.session
+        if isinstance(effect, SaveAnswer):
+            self.session = dataclasses.replace(
+                s, answers=dict(s.answers) | {effect.name: effect.value}
+            )
+        elif isinstance(effect, ChangeSetting):
+            changes: dict[str, Any] = {effect.name: effect.value}
+            self.session = dataclasses.replace(
+                s, settings=dataclasses.replace(s.settings, **changes)
+            )
+        elif isinstance(effect, CompleteFlow):
+            self.session = dataclasses.replace(s, completed=s.completed | {effect.flow})
+        elif isinstance(effect, KeepPromise):
+            kept = tuple(
+                Promise(p.id, p.text, True) if p.id == effect.commitment_id else p
+                for p in s.promises
+            )
+            self.session = dataclasses.replace(s, promises=kept)
+
+    def move(self, position: Position | None) -> None:
+        self.session = dataclasses.replace(self.session, position=position)
+
+    def suspend(self, position: Position | None) -> None:
+        self.session = dataclasses.replace(self.session, suspended=position)
+
+    def button(self, label: str, flow: str, node: str, token: str) -> Button:
+        code = buttons.ButtonCode(self.script.version, flow, node, token)
+        return Button(label, code.encode())
+
+    def global_button(self, key: str, token: str, flow: str = "") -> Button:
+        return self.button(self.label(key), flow, "", token)
+
+    def turn(self) -> Turn:
+        return Turn(tuple(self.messages), tuple(self.effects), self.session, tuple(self.trail))

@@ -1,0 +1,1 @@
+"""The schedule: the database owns every due item; one dispatcher delivers them."""

@@ -1,0 +1,136 @@
+"""The dispatcher: claims what is due in the database, in batches, and delivers it.
+
+Claim, send, mark done. A claim never completed (the process died mid-send) is claimed
+again after `reclaim_after`, so nothing is lost and at most the messages in flight at a
+crash are repeated. No per-person jobs live in memory: start-up and memory do not grow
+with the number of people.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.coach import Coach
+from bot.core.events import Due, Event, Timer
+from bot.core.planner import LATE_GRACE, late_policy, local_date, next_for
+from bot.core.turn import OutMessage
+from bot.locks import UserLocks
+from bot.schedule.pacer import Pacer
+from bot.store.protocol import DueItem, Store
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[int, tuple[OutMessage, ...]], Awaitable[None]]
+
+
+class Unreachable(Exception):
+    """The person blocked the bot: raised by a `Send` so the schedule stops for them."""
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    batch: int = 200
+    interval_seconds: float = 1.0  # how often to look for due items when idle
+    reclaim_after: timedelta = timedelta(minutes=5)
+    grace: timedelta = LATE_GRACE  # a check-in later than this is skipped, not sent
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        coach: Coach,
+        store: Store,
+        send: Send,
+        locks: UserLocks,
+        pacer: Pacer | None = None,
+        settings: DispatchSettings | None = None,
+    ) -> None:
+        self.coach = coach
+        self.store = store
+        self.send = send
+        self.locks = locks
+        self.pacer = pacer
+        self.settings = settings or DispatchSettings()
+        self.delivered = 0
+        self.skipped = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set. Errors are logged and the loop goes on."""
+        await self.plan_missing()
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception as exc:  # one bad item must not stop everyone's check-ins
+                log.error("dispatch round failed: %s", type(exc).__name__)
+                handled = 0
+            if handled < self.settings.batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.interval_seconds)
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it; the number of items handled."""
+        now = self.coach.clock()
+        items = await self.store.claim_due(now, self.settings.batch, self.settings.reclaim_after)
+        results = await asyncio.gather(*(self._deliver(i) for i in items), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                # Left claimed: it is tried again after `reclaim_after`, so nothing is lost.
+                log.warning("delivery failed, will retry: %s", type(result).__name__)
+        return len(items)
+
+    async def plan_missing(self) -> None:
+        """People with check-ins on but nothing planned (after an upgrade) get a plan."""
+        now = self.coach.clock()
+        for user_id in await self.store.unplanned_checkins(10_000):
+            state = await self.store.checkin_state(user_id)
+            if state is not None:
+                next_at = next_for(state.settings, now, state.last_local_date)
+                await self.store.complete_checkin(user_id, now, None, next_at)
+
+    async def _deliver(self, item: DueItem) -> None:
+        async with self.locks.hold(item.user_id):
+            if item.kind == "checkin":
+                await self._checkin(item)
+            else:
+                await self._follow_up(item)
+
+    async def _checkin(self, item: DueItem) -> None:
+        now = self.coach.clock()
+        state = await self.store.checkin_state(item.user_id)
+        if state is None:
+            return
+        day = local_date(item.due_at, state.settings.timezone)
+        if late_policy(item.due_at, now, self.settings.grace) == "skip":
+            # Down too long: this day's check-in is gone; plan the next, send nothing.
+            next_at = next_for(state.settings, now, day)
+            await self.store.complete_checkin(item.user_id, now, None, next_at)
+            self.skipped += 1
+            return
+        sent = await self._send_turn(item.user_id, Due(item.flow))
+        next_at = next_for(state.settings, max(now, item.due_at), day) if sent else None
+        await self.store.complete_checkin(item.user_id, now, day if sent else None, next_at)
+
+    async def _follow_up(self, item: DueItem) -> None:
+        event: Event = Timer(item.flow, item.node) if item.node else Due(item.flow)
+        sent = await self._send_turn(item.user_id, event)
+        await self.store.complete_follow_up(item.id, self.coach.clock(), sent)
+
+    async def _send_turn(self, user_id: int, event: Event) -> bool:
+        turn = await self.coach.handle(user_id, event)
+        if turn is None or not turn.messages:
+            return turn is not None
+        try:
+            for message in turn.messages:
+                if self.pacer is not None:
+                    await self.pacer.scheduled(user_id)
+                await self.send(user_id, (message,))
+        except Unreachable:
+            await self.store.stop_schedule(user_id)
+            return False
+        self.delivered += 1
+        return True

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.core.session import Settings
+from bot.core.timezones import UnknownZoneError, load_zone
 from bot.store.crypto import TextCipher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +36,10 @@ class Config:
     encryption_key: str = ""
     dispatch_interval: float = 1.0  # seconds between looks for due check-ins when idle
     send_rate: float = 30.0  # messages a second overall, Telegram's limit
+
+    def defaults(self) -> Settings:
+        """The settings a person starts with."""
+        return Settings(timezone=self.default_timezone)
 
     def cipher(self) -> TextCipher | None:
         """The cipher for text at rest, or None to store it plain. Raises BadKey on a typo."""
@@ -63,6 +69,13 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
     level = get("LOG_LEVEL", "INFO").upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    zone = get("DEFAULT_TIMEZONE", "UTC") or "UTC"
+    try:
+        load_zone(zone)
+    except (UnknownZoneError, KeyError, ValueError):
+        raise ConfigError(
+            f"DEFAULT_TIMEZONE {zone!r} is not a time zone (try Europe/Berlin)"
+        ) from None
     interval = _number(get("DISPATCH_INTERVAL_SECONDS", "1"), "DISPATCH_INTERVAL_SECONDS")
     rate = _number(get("SEND_RATE", "30"), "SEND_RATE")
     webhook_url = get("WEBHOOK_URL")
@@ -75,7 +88,7 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
         token=get("TELEGRAM_BOT_TOKEN"),
         database_path=Path(get("DATABASE_PATH") or str(ROOT / "mend.sqlite3")),
         dialogues_dir=Path(get("DIALOGUES_DIR") or str(ROOT / "dialogues")),
-        default_timezone=get("DEFAULT_TIMEZONE", "UTC") or "UTC",
+        default_timezone=zone,
         log_level=level,
         api_base_url=get("TELEGRAM_API_BASE_URL") or DEFAULT_API,
         webhook_url=webhook_url,

@@ -129,7 +129,7 @@ async def _main() -> int:
         print("The dialogues have errors; the coach will not start.", file=sys.stderr)
         return 1
     try:
-        store = SqliteStore(config.database_path, config.cipher())
+        store = SqliteStore(config.database_path, config.cipher(), defaults=config.defaults())
         await store.open()
     except (SchemaTooNew, StoreUnavailable, BadKey) as exc:
         print(f"Database problem: {exc}", file=sys.stderr)

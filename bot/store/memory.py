@@ -87,7 +87,8 @@ _TABLES = ("journal", "commitments", "follow_ups", "marks", "crisis_flags")
 
 
 class MemoryStore:
-    def __init__(self, cipher: TextCipher | None = None) -> None:
+    def __init__(self, cipher: TextCipher | None = None, defaults: Settings | None = None) -> None:
+        self._defaults = defaults or Settings()
         self._people: dict[int, _Person] = {}
         self._last_id: dict[str, int] = dict.fromkeys(_TABLES, 0)
         self._open = False
@@ -112,7 +113,9 @@ class MemoryStore:
     async def load(self, user_id: int, now: datetime) -> Session:
         self._check_open()
         now_text = utc_text(now)
-        person = self._people.setdefault(user_id, _Person(created_at=now_text))
+        person = self._people.setdefault(
+            user_id, _Person(created_at=now_text, settings=self._defaults)
+        )
         position, suspended = decode_state(person.state, user_id)
         week, month = utc_text(now - timedelta(days=7)), utc_text(now - timedelta(days=30))
         checkins = [r["completed_at"] for r in person.completions if r["flow"] == CHECKIN_FLOW]
@@ -163,7 +166,11 @@ class MemoryStore:
         if update_id is not None and existing is not None and update_id in existing.updates:
             return False
         # Work on copies: any failure leaves the stored person and the id counters untouched.
-        person = copy.deepcopy(existing) if existing else _Person(created_at=now_text)
+        person = (
+            copy.deepcopy(existing)
+            if existing
+            else _Person(created_at=now_text, settings=self._defaults)
+        )
         last_id = dict(self._last_id)
         person.active = True
         person.last_seen = now_text

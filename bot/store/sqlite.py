@@ -182,7 +182,6 @@ def _quote(identifier: str) -> str:
 # -- SQL built once ----------------------------------------------------------------------------
 
 _SETTING_COLUMNS = ", ".join(_quote(n) for n in SETTING_NAMES)
-_DEFAULTS = tuple(settings_to_db(Settings()).values())
 
 # Creates a person seen for the first time; DO NOTHING for one already there.
 _ENSURE_USER = (
@@ -308,8 +307,11 @@ class SqliteStore:
         *,
         busy_timeout_ms: int = 5000,
         migrations: Sequence[Migration] | None = None,
+        defaults: Settings | None = None,
     ) -> None:
         self._path = Path(path)
+        # Settings a person starts with (DEFAULT_TIMEZONE lands here).
+        self._defaults = tuple(settings_to_db(defaults or Settings()).values())
         self._cipher = cipher
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._migrations = tuple(migrations) if migrations is not None else None
@@ -485,7 +487,7 @@ class SqliteStore:
             if not any(row[0] == "user" for row in rows):
                 # Seen for the first time (rare): create them, then read again.
                 async with _begun(conn, write=True):
-                    await conn.execute(_ENSURE_USER, (user_id, utc_text(now), *_DEFAULTS))
+                    await conn.execute(_ENSURE_USER, (user_id, utc_text(now), *self._defaults))
                     rows = list(await conn.execute_fetchall(_LOAD, params))
         return self._session(user_id, now, rows)
 
@@ -565,7 +567,7 @@ class SqliteStore:
             encode_state(session.position, session.suspended),
             _ctx("sessions.state", user_id),
         )
-        touch: tuple[object, ...] = (user_id, now_text, *_DEFAULTS, now_text)
+        touch: tuple[object, ...] = (user_id, now_text, *self._defaults, now_text)
         if isinstance(next_checkin, NotReplanned):
             touch_sql = _TOUCH_USER
         else:

@@ -197,7 +197,7 @@ def main() -> int:
         print("The dialogues have errors; the bot will not start.", file=sys.stderr)
         return 1
     try:
-        store = SqliteStore(config.database_path, config.cipher())
+        store = SqliteStore(config.database_path, config.cipher(), defaults=config.defaults())
     except BadKey as exc:
         print(f"ENCRYPTION_KEY problem: {exc}", file=sys.stderr)
         return 2

@@ -9,18 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from tests.fakebot import FakeBotApi
 from tests.harness import FakeClock, running_bot, seed_person
 
 START = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def fake() -> FakeBotApi:  # type: ignore[misc]
-    async with FakeBotApi() as api:
-        yield api
 
 
 async def test_a_checkin_a_minute_away_arrives_once_and_is_answered_with_a_tap(

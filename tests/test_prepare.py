@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.engine import step
-from bot.core.events import Event, Press, SendText, StartFlow, Timer
+from bot.core.events import SendText, StartFlow, Timer
 from bot.core.session import Position, Session
-from bot.core.turn import RecordCommitment, ScheduleFollowUp, Turn
+from bot.core.turn import RecordCommitment, ScheduleFollowUp
 from tests.harness import real_script
+from tests.person import Person
 
 NOW = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
 SCRIPT = real_script()
@@ -32,35 +32,6 @@ TIMINGS = {
 }
 
 
-class Person:
-    def __init__(self, session: Session = ONBOARDED) -> None:
-        self.session = session
-        self.turn: Turn | None = None
-        self.taps = 0
-
-    def send(self, event: Event) -> Turn:
-        self.turn = step(SCRIPT, self.session, event, NOW)
-        self.session = self.turn.session
-        return self.turn
-
-    def tap(self, label: str) -> Turn:
-        assert self.turn is not None
-        for message in self.turn.messages:
-            for button in message.buttons:
-                if button.label == label:
-                    self.taps += 1
-                    return self.send(Press(button.data))
-        raise AssertionError(f"no {label!r} in {self.labels()}")
-
-    def labels(self) -> list[str]:
-        assert self.turn is not None
-        return [b.label for m in self.turn.messages for b in m.buttons]
-
-    def text(self) -> str:
-        assert self.turn is not None
-        return "\n".join(m.text for m in self.turn.messages)
-
-
 def tap_through_to(person: Person, label: str, limit: int = 6) -> None:
     """Tap the first button ("Got it", "No need"…) until `label` is offered."""
     for _ in range(limit):
@@ -73,7 +44,7 @@ def tap_through_to(person: Person, label: str, limit: int = 6) -> None:
 @pytest.mark.parametrize("aim", AIMS)
 @pytest.mark.parametrize("timing", list(TIMINGS))
 def test_every_aim_and_timing_the_now_path_is_short(aim: str, timing: str) -> None:
-    p = Person()
+    p = Person(SCRIPT, ONBOARDED)
     p.send(StartFlow("prepare"))
     p.tap("Now")
     p.tap(aim)
@@ -92,7 +63,7 @@ def test_every_aim_and_timing_the_now_path_is_short(aim: str, timing: str) -> No
 
 
 def test_the_breathing_is_timed_by_the_bot_and_skippable() -> None:
-    p = Person()
+    p = Person(SCRIPT, ONBOARDED)
     p.send(StartFlow("prepare"))
     p.tap("Within the hour")
     turn = p.tap("Breathe with me (1 min)")
@@ -116,9 +87,9 @@ def test_the_breathing_is_timed_by_the_bot_and_skippable() -> None:
 def test_the_pocket_card_carries_the_persons_own_words_when_there_are_some() -> None:
     own = "What I'm hearing is that you felt invisible for months. Is that right?"
     with_words = Person(
-        Session(completed=frozenset({"onboarding"}), answers={"listen.reflect": own})
+        SCRIPT, Session(completed=frozenset({"onboarding"}), answers={"listen.reflect": own})
     )
-    without = Person()
+    without = Person(SCRIPT, ONBOARDED)
     for p in (with_words, without):
         p.send(StartFlow("prepare"))
         p.tap("Now")
@@ -129,7 +100,7 @@ def test_the_pocket_card_carries_the_persons_own_words_when_there_are_some() -> 
 
 
 def test_the_card_can_be_pinned() -> None:
-    p = Person()
+    p = Person(SCRIPT, ONBOARDED)
     p.send(StartFlow("prepare"))
     p.tap("Now")
     p.tap("Apologise")
@@ -140,7 +111,7 @@ def test_the_card_can_be_pinned() -> None:
 
 
 def test_prepare_from_the_middle_of_an_exercise_can_go_back_or_leave_it() -> None:
-    p = Person()
+    p = Person(SCRIPT, ONBOARDED)
     p.send(StartFlow("listen"))
     middle = p.session.position
     assert middle is not None
@@ -165,7 +136,7 @@ def test_prepare_from_the_middle_of_an_exercise_can_go_back_or_leave_it() -> Non
 
 
 def test_the_debrief_captures_a_promise_into_the_ledger() -> None:
-    p = Person()
+    p = Person(SCRIPT, ONBOARDED)
     p.send(StartFlow("debrief"))
     p.tap("It went well")
     tap_through_to(p, "I promised something", limit=8)
@@ -178,7 +149,7 @@ def test_the_debrief_captures_a_promise_into_the_ledger() -> None:
 
 
 def test_the_moment_of_hurt_card_is_one_message_and_one_tap() -> None:
-    p = Person()
+    p = Person(SCRIPT, ONBOARDED)
     turn = p.send(StartFlow("hurting_now"))
     card = turn.messages[0].text.lower()
     assert all(word in card for word in ("listen", "don't defend", "validate"))
@@ -188,7 +159,7 @@ def test_the_moment_of_hurt_card_is_one_message_and_one_tap() -> None:
 
 
 def test_hurting_now_interrupts_and_offers_the_way_back() -> None:
-    p = Person()
+    p = Person(SCRIPT, ONBOARDED)
     p.send(StartFlow("apology"))
     middle = p.session.position
     p.send(StartFlow("hurting_now"))

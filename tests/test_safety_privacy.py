@@ -102,12 +102,6 @@ def test_a_yes_in_the_screening_flags_and_shows_abuse_resources() -> None:
     assert clear.session.settings.safety == "clear"
 
 
-@pytest.fixture
-async def fake() -> FakeBotApi:  # type: ignore[misc]
-    async with FakeBotApi() as api:
-        yield api
-
-
 async def test_export_sends_markdown_and_json_with_everything(
     fake: FakeBotApi, tmp_path: Path
 ) -> None:

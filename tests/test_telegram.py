@@ -17,17 +17,6 @@ from tests.fakebot import FakeBotApi, FakeUser
 from tests.harness import FakeClock, free_port, onboard, running_bot
 
 
-@pytest.fixture
-async def fake() -> FakeBotApi:  # type: ignore[misc]
-    async with FakeBotApi() as api:
-        yield api
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "mend.sqlite3"
-
-
 async def test_start_registers_commands_and_walks_onboarding(fake: FakeBotApi, db: Path) -> None:
     async with running_bot(fake, db):
         await fake.wait_until(lambda: bool(fake.commands))

@@ -7,7 +7,6 @@ user's clone; where it is absent this test skips and says why.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

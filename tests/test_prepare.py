@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.core.events import SendText, StartFlow, Timer
-from bot.core.session import Position, Session
+from bot.core.session import Position, Promise, Session
 from bot.core.turn import RecordCommitment, ScheduleFollowUp
 from tests.harness import real_script
 from tests.person import Person
@@ -168,3 +169,20 @@ def test_hurting_now_interrupts_and_offers_the_way_back() -> None:
     p.tap("Go back to it")
     assert p.session.position == middle
     assert isinstance(middle, Position)
+
+
+def test_the_checkin_thought_does_not_come_back_within_two_weeks() -> None:
+    thoughts = SCRIPT.libraries["thoughts"]
+    assert len(thoughts) >= 15
+    shown = []
+    for day in range(28):
+        with_promise = dataclasses.replace(ONBOARDED, promises=(Promise(1, "Home by seven"),))
+        p = Person(SCRIPT, with_promise, now=NOW + timedelta(days=day))
+        p.send(StartFlow("checkin"))
+        p.tap("Steady")
+        p.tap("✓ Home by seven")
+        p.tap("That's all")
+        text = p.text()
+        shown.append(next(t for t in thoughts if t in text))
+    for i in range(len(shown)):
+        assert shown[i] not in shown[i + 1 : i + 14], f"day {i} comes back within two weeks"

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram import Update
+
 from tests.fakebot import BotMessage, FakeBotApi, FakeUser
 
 JSON = dict[str, Any]
@@ -58,7 +60,10 @@ _EMOJI_SEQUENCES = (
 )  # fmt: skip
 _COMBINING = (0x0300, 0x036F)
 _CJK = (0x4E00, 0x9FFF)
-_SPACES = " \t\n\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\x0b\x0c"
+_SPACES = (
+    " \t\n\r\x0b\x0c\u00a0\u1680\u2000\u2001\u2002\u2003\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 _ENTITY_TYPES = (
     "bold", "italic", "underline", "strikethrough", "spoiler", "code", "pre", "text_link",
     "text_mention", "mention", "hashtag", "cashtag", "bot_command", "url", "email",
@@ -139,7 +144,9 @@ def random_text(rng: random.Random) -> tuple[str, str]:
     if pick < 0.76:
         return "crisis_text", rng.choice(CRISIS_ARGS)
     if pick < 0.80:
-        return "rtl", "".join(_from(rng, _RTL) for _ in range(rng.randint(1, 60))) + "\u202e" + "abc"
+        return "rtl", "".join(
+            _from(rng, _RTL) for _ in range(rng.randint(1, 60))
+        ) + "\u202e" + "abc"
     return "emoji", "".join(rng.choice(_EMOJI_SEQUENCES) for _ in range(rng.randint(1, 30)))
 
 
@@ -225,11 +232,13 @@ class Storm:
 
     def __init__(self, fake: FakeBotApi, rng: random.Random) -> None:
         self.fake = fake
-        self.rng = rng
+        self.rng = rng  # draws what is queued when, whatever the bot answered
+        self.r = rng  # draws the details of one update (reseeded from `rng` for each)
         self.kinds: Counter[str] = Counter()
         self.queued = 0  # every update put on the queue, duplicates included
         self.duplicates = 0
         self.shuffled = 0
+        self.inaccessible: set[tuple[int, int]] = set()  # (chat, message id) pressed on
         self.harvest = Harvest()
         self._message_ids = iter(range(50_000_000, 10**9))
         self._sent_texts: dict[int, list[JSON]] = {}
@@ -239,6 +248,9 @@ class Storm:
     # -- queueing -------------------------------------------------------------------------
 
     def _queue(self, kind: str, **payload: Any) -> JSON:
+        # An update python-telegram-bot cannot parse would stop polling for good (it asks
+        # for the same batch again and again): a mistake here, not a finding about Mend.
+        Update.de_json({"update_id": 1, **copy.deepcopy(payload)}, None)
         update = self.fake.enqueue_update(**payload)
         self._burst.append(update)
         self.kinds[kind] += 1
@@ -274,24 +286,24 @@ class Storm:
             "message_id": next(self._message_ids),
             "from": user.as_user(),
             "chat": chat or user.as_chat(),
-            "date": 1_700_000_000 + self.rng.randrange(10**6),
+            "date": 1_700_000_000 + self.r.randrange(10**6),
             **content,
         }
 
     # -- kinds ----------------------------------------------------------------------------
 
     def text(self, user: FakeUser) -> None:
-        kind, text = random_text(self.rng)
+        kind, text = random_text(self.r)
         content: JSON = {"text": text}
-        if self.rng.random() < 0.3:
-            content["entities"] = random_entities(self.rng, text, user.as_user())
+        if self.r.random() < 0.3:
+            content["entities"] = random_entities(self.r, text, user.as_user())
             kind = "text_entities"
         message = self._message(user, **content)
         self._sent_texts.setdefault(user.id, []).append(message)
         self._queue(f"text:{kind}", message=message)
 
     def command(self, user: FakeUser) -> None:
-        rng = self.rng
+        rng = self.r
         pick = rng.random()
         if pick < 0.55:
             head = "/" + rng.choice(COMMAND_NAMES)
@@ -313,19 +325,19 @@ class Storm:
         self._queue(kind, message=self._message(user, text=text, entities=entities))
 
     def non_text(self, user: FakeUser, chat: JSON | None = None, prefix: str = "media") -> None:
-        kind = self.rng.choice(NON_TEXT_KINDS)
+        kind = self.r.choice(NON_TEXT_KINDS)
         content = self.media(kind)
         if kind in ("photo", "document", "video", "audio", "animation", "voice") and (
-            self.rng.random() < 0.5
+            self.r.random() < 0.5
         ):
-            caption = random_text(self.rng)[1][:1024]
+            caption = random_text(self.r)[1][:1024]
             content["caption"] = caption
-            if self.rng.random() < 0.5:
-                content["caption_entities"] = random_entities(self.rng, caption, user.as_user())
+            if self.r.random() < 0.5:
+                content["caption_entities"] = random_entities(self.r, caption, user.as_user())
         self._queue(f"{prefix}:{kind}", message=self._message(user, chat, **content))
 
     def media(self, kind: str) -> JSON:
-        rng = self.rng
+        rng = self.r
         n = rng.randrange(10**9)
         file = {"file_id": f"FUZZ{kind}{n}", "file_unique_id": f"U{n}"}
         if kind == "sticker":
@@ -344,16 +356,24 @@ class Storm:
         if kind == "video":
             return {"video": {**file, "width": 640, "height": 480, "duration": 3}}
         if kind == "location":
-            return {"location": {"latitude": rng.uniform(-90, 90), "longitude": rng.uniform(-180, 180)}}
+            return {
+                "location": {"latitude": rng.uniform(-90, 90), "longitude": rng.uniform(-180, 180)}
+            }
         if kind == "contact":
-            return {"contact": {"phone_number": "+441234567890", "first_name": random_unicode(rng, 8)}}
+            return {
+                "contact": {"phone_number": "+441234567890", "first_name": random_unicode(rng, 8)}
+            }
         if kind == "poll":
             return {
                 "poll": {
                     "id": str(n), "question": random_unicode(rng, 20),
-                    "options": [{"text": "a", "voter_count": 0}, {"text": "b", "voter_count": 1}],
+                    "options": [
+                        {"text": "a", "voter_count": 0, "persistent_id": "a"},
+                        {"text": "b", "voter_count": 1, "persistent_id": "b"},
+                    ],
                     "total_voter_count": 1, "is_closed": False, "is_anonymous": True,
                     "type": "regular", "allows_multiple_answers": False,
+                    "allows_revoting": False, "members_only": False,
                 }
             }  # fmt: skip
         if kind == "animation":
@@ -375,28 +395,28 @@ class Storm:
 
     def edited(self, user: FakeUser) -> None:
         earlier = self._sent_texts.get(user.id)
-        if earlier and self.rng.random() < 0.7:
-            message = copy.deepcopy(self.rng.choice(earlier))
-            message["text"] = random_text(self.rng)[1]
+        if earlier and self.r.random() < 0.7:
+            message = copy.deepcopy(self.r.choice(earlier))
+            message["text"] = random_text(self.r)[1]
             message.pop("entities", None)
         else:
-            message = self._message(user, text=random_text(self.rng)[1])
-        message["edit_date"] = message["date"] + self.rng.randint(0, 10**5)
+            message = self._message(user, text=random_text(self.r)[1])
+        message["edit_date"] = message["date"] + self.r.randint(0, 10**5)
         self._queue("edited_message", edited_message=message)
 
     def channel(self) -> None:
-        chat = {"id": -1005550000000 - self.rng.randrange(3), "type": "channel", "title": "News"}
+        chat = {"id": -1005550000000 - self.r.randrange(3), "type": "channel", "title": "News"}
         post: JSON = {
             "message_id": next(self._message_ids),
             "sender_chat": chat,
             "chat": chat,
             "date": 1_700_000_000,
         }
-        if self.rng.random() < 0.7:
-            post["text"] = self.rng.choice(("/start", "/menu I want to die", random_text(self.rng)[1]))
+        if self.r.random() < 0.7:
+            post["text"] = self.r.choice(("/start", "/menu I want to die", random_text(self.r)[1]))
         else:
-            post.update(self.media(self.rng.choice(NON_TEXT_KINDS)))
-        if self.rng.random() < 0.5:
+            post.update(self.media(self.r.choice(NON_TEXT_KINDS)))
+        if self.r.random() < 0.5:
             self._queue("channel_post", channel_post=post)
         else:
             post["edit_date"] = post["date"] + 5
@@ -404,18 +424,24 @@ class Storm:
 
     def group(self, user: FakeUser) -> None:
         """A person writing in a group or supergroup the bot is in: the bot stays out of it."""
-        chat_id = self.rng.choice(self._group_ids)
-        chat = {"id": chat_id, "type": "supergroup" if chat_id < -10**12 else "group", "title": "G"}
-        pick = self.rng.random()
+        chat_id = self.r.choice(self._group_ids)
+        chat = {
+            "id": chat_id,
+            "type": "supergroup" if chat_id < -(10**12) else "group",
+            "title": "G",
+        }
+        pick = self.r.random()
         if pick < 0.4:
-            text = self.rng.choice(("/start", "/menu@mend_test_bot", "/help", "/menu I want to die"))
+            text = self.r.choice(("/start", "/menu@mend_test_bot", "/help", "/menu I want to die"))
             message = self._message(user, chat, text=text)
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
             ]
             self._queue("group:command", message=message)
         elif pick < 0.6:
-            self._queue("group:text", message=self._message(user, chat, text=random_text(self.rng)[1]))
+            self._queue(
+                "group:text", message=self._message(user, chat, text=random_text(self.r)[1])
+            )
         elif pick < 0.75:
             self.non_text(user, chat, prefix="group:media")
         elif pick < 0.85:
@@ -429,17 +455,17 @@ class Storm:
                 "date": 1_700_000_000,
                 "text": "a message in the group",
             }
-            self.callback(user, random_callback_data(self.rng), group_message, kind="group:callback")
+            self.callback(user, random_callback_data(self.r), group_message, kind="group:callback")
 
     def other(self, user: FakeUser) -> None:
         """Updates with a person but no message: reactions, member changes, inline queries."""
-        pick = self.rng.random()
+        pick = self.r.random()
         if pick < 0.4:
             self._queue(
                 "message_reaction",
                 message_reaction={
                     "chat": user.as_chat(),
-                    "message_id": self.rng.randint(1, 500),
+                    "message_id": self.r.randint(1, 500),
                     "user": user.as_user(),
                     "date": 1_700_000_000,
                     "old_reaction": [],
@@ -462,16 +488,14 @@ class Storm:
             self._queue(
                 "inline_query",
                 inline_query={
-                    "id": str(self.rng.randrange(10**12)),
+                    "id": str(self.r.randrange(10**12)),
                     "from": user.as_user(),
-                    "query": random_text(self.rng)[1][:256],
+                    "query": random_text(self.r)[1][:256],
                     "offset": "",
                 },
             )
 
-    def callback(
-        self, user: FakeUser, data: str | None, message: JSON | None, *, kind: str
-    ) -> str:
+    def callback(self, user: FakeUser, data: str | None, message: JSON | None, *, kind: str) -> str:
         query_id = self.fake._new_callback_query_id(user.id)
         query: JSON = {
             "id": query_id,
@@ -487,18 +511,20 @@ class Storm:
         self._queue(kind, callback_query=query)
         return query_id
 
-    def _attach(self, user: FakeUser) -> JSON:
+    def attach(self, user: FakeUser) -> JSON:
         """The message a press is attached to: the latest, an older one, or inaccessible."""
         alive = user.messages()
-        pick = self.rng.random()
+        pick = self.r.random()
         if alive and pick < 0.6:
             return alive[-1].to_api()
         if alive and pick < 0.85:
-            return self.rng.choice(alive).to_api()
-        return {"chat": user.as_chat(), "message_id": self.rng.randint(1, 10**6), "date": 0}
+            return self.r.choice(alive).to_api()
+        message_id = self.r.randint(10**6, 10**7)  # far above what the bot sends
+        self.inaccessible.add((user.id, message_id))
+        return {"chat": user.as_chat(), "message_id": message_id, "date": 0}
 
     def press(self, user: FakeUser, others: Callable[[], Sequence[int]]) -> None:
-        rng = self.rng
+        rng = self.r
         pick = rng.random()
         if pick < 0.35:  # a real button on the newest message that has one
             for message in reversed(user.messages()):
@@ -511,26 +537,30 @@ class Storm:
             own = self.harvest.by_chat.get(user.id)
             if own:
                 message_id, data = rng.choice(own)
-                message = user.message(message_id).to_api()
-                self.callback(user, data, message, kind="callback:own_old")
+                pressed = user.message(message_id).to_api()
+                self.callback(user, data, pressed, kind="callback:own_old")
                 return
             pick = 0.99
         if pick < 0.75:  # someone else's button
             owners = [c for c in others() if c != user.id and self.harvest.by_chat.get(c)]
             if owners:
                 _, data = rng.choice(self.harvest.by_chat[rng.choice(owners)])
-                self.callback(user, data, self._attach(user), kind="callback:others")
+                self.callback(user, data, self.attach(user), kind="callback:others")
                 return
         if pick < 0.77:
-            self.callback(user, None, self._attach(user), kind="callback:no_data")
+            self.callback(user, None, self.attach(user), kind="callback:no_data")
             return
         if pick < 0.78:
             self.callback(user, "x", None, kind="callback:inline_message")
             return
-        self.callback(user, random_callback_data(rng), self._attach(user), kind="callback:random")
+        self.callback(user, random_callback_data(rng), self.attach(user), kind="callback:random")
 
     def any(self, user: FakeUser, others: Callable[[], Sequence[int]]) -> None:
-        pick = self.rng.random()
+        """One update of any kind. Its details may depend on what the bot sent so far (the
+        buttons to press), so they come from a generator of their own: the updates after it
+        are the same whatever the bot did."""
+        self.r = random.Random(self.rng.getrandbits(64))
+        pick = self.r.random()
         if pick < 0.24:
             self.text(user)
         elif pick < 0.40:

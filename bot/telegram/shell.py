@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import logging
 from collections import OrderedDict
+from contextlib import suppress
 from datetime import date
 
 from telegram import Bot, CallbackQuery, InputFile, LinkPreviewOptions, Message, Update
@@ -44,6 +45,8 @@ class TelegramShell:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
             return  # a coach for one person at a time: groups and channels are not for it
+        if chat.id != user.id:
+            return  # a private chat is the person's own; anything else is not theirs to change
         try:
             event = await self._event(update, chat.id)
             if event is None:
@@ -76,7 +79,9 @@ class TelegramShell:
         return event
 
     async def _press(self, query: CallbackQuery, chat_id: int) -> Event | None:
-        await self.sender.call(chat_id, "answerCallbackQuery", query.answer)
+        # Too old, or answered already (a redelivered update): the press still counts.
+        with suppress(BadRequest):
+            await self.sender.call(chat_id, "answerCallbackQuery", query.answer)
         message = query.message
         if not isinstance(message, Message):
             return Press(query.data or "")

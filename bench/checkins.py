@@ -46,7 +46,6 @@ import random
 import shutil
 import signal
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -54,7 +53,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCH-fake-token"
@@ -66,7 +65,7 @@ LEAD = 0.5  # s from the dispatcher's first claim to T0's arrival
 RECLAIM_AFTER = timedelta(minutes=5)  # DispatchSettings' default; build_bot keeps it
 CLOCK_SKIP_AFTER_CRASH = 2 * RECLAIM_AFTER  # the restarted bot's clock: past every claim
 PACED_WARMUP = 5.0  # s: the pacer's initial burst is left out of the sustained rate
-MIB = 1024 * 1024
+MISSED = "missed (misfire_grace_time)"
 
 # --------------------------------------------------------------------------------------------
 # Both sides
@@ -103,12 +102,16 @@ class Status:
     """The child's progress, as JSON lines the driver reads: {"event", "t", ...}."""
 
     def __init__(self, path: str) -> None:
+        import threading
+
         self.file = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 (lives as long)
+        self.lock = threading.Lock()  # the naive bot also reports from a thread
 
     def mark(self, event: str, **data: Any) -> float:
         now = time.time()
-        self.file.write(json.dumps({"event": event, "t": now, **data}) + "\n")
-        self.file.flush()
+        with self.lock:
+            self.file.write(json.dumps({"event": event, "t": now, **data}) + "\n")
+            self.file.flush()
         return now
 
 
@@ -156,6 +159,18 @@ async def serve_mend(args: argparse.Namespace, status: Status) -> None:
     configure_logging("WARNING")
     loop = asyncio.get_running_loop()
     clock = BenchClock(timedelta(seconds=args.skip))
+
+    # Count the round trips to aiosqlite's thread (each `await conn.execute...` is one).
+    import aiosqlite.core
+
+    hops = [0]
+    execute = aiosqlite.core.Connection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops[0] += 1
+        return await execute(self, fn, *args, **kwargs)
+
+    setattr(aiosqlite.core.Connection, "_execute", counted)  # noqa: B010 (bench only)
     first_claim = loop.create_future()
 
     class TimedLock(asyncio.Lock):
@@ -164,7 +179,7 @@ async def serve_mend(args: argparse.Namespace, status: Status) -> None:
         held = 0.0
         _since = 0.0
 
-        async def acquire(self) -> bool:
+        async def acquire(self) -> Literal[True]:
             await super().acquire()
             self._since = time.perf_counter()
             return True
@@ -180,9 +195,7 @@ async def serve_mend(args: argparse.Namespace, status: Status) -> None:
         claimed = 0
         completed = 0
 
-        async def claim_due(
-            self, now: datetime, limit: int, reclaim_after: timedelta
-        ) -> list[Any]:
+        async def claim_due(self, now: datetime, limit: int, reclaim_after: timedelta) -> list[Any]:
             items = await super().claim_due(now, limit, reclaim_after)
             self.claims += 1
             self.claimed += len(items)
@@ -229,6 +242,7 @@ async def serve_mend(args: argparse.Namespace, status: Status) -> None:
         claimed=store.claimed,
         completed=store.completed,
         lock_held=TimedLock.held,
+        hops=hops[0],
         cpu=proc_cpu(os.getpid()),
         main_cpu=main_cpu,
         hwm_kib=vm_kib("self", "VmHWM"),
@@ -238,7 +252,7 @@ async def serve_mend(args: argparse.Namespace, status: Status) -> None:
 
 async def serve_naive(args: argparse.Namespace, status: Status) -> None:
     """A bare PTB Application and its JobQueue: one run_daily job per person."""
-    from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+    from apscheduler.events import EVENT_JOB_MISSED  # type: ignore[import-untyped]
     from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
     from telegram.ext import ApplicationBuilder, ContextTypes, JobQueue
 
@@ -254,23 +268,44 @@ async def serve_naive(args: argparse.Namespace, status: Status) -> None:
     no_previews = LinkPreviewOptions(is_disabled=True)
     counts: Counter[str] = Counter()
 
+    # --naive-limit: at most this many sends at once (no longer the naive design, but it
+    # shows what the JobQueue costs once the HTTP pool is not flooded).
+    limit = asyncio.Semaphore(args.naive_limit) if args.naive_limit else contextlib.nullcontext()
+
     async def send_checkin(context: ContextTypes.DEFAULT_TYPE) -> None:
         assert context.job is not None and context.job.chat_id is not None
-        await context.bot.send_message(
-            context.job.chat_id,
-            message["text"],
-            parse_mode=message["parse_mode"],
-            reply_markup=markup,
-            link_preview_options=no_previews,
-        )
+        counts["started"] += 1
+        async with limit:
+            await context.bot.send_message(
+                context.job.chat_id,
+                message["text"],
+                parse_mode=message["parse_mode"],
+                reply_markup=markup,
+                link_preview_options=no_previews,
+            )
         counts["sent"] += 1
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         counts[f"error {type(context.error).__name__}"] += 1
 
-    def on_missed(event: JobExecutionEvent) -> None:
-        counts["missed (misfire_grace_time)"] += 1
+    def on_missed(event: Any) -> None:
+        counts[MISSED] += 1
 
+    def snapshot() -> dict[str, int]:
+        now = dict(counts)  # one C call on a plain dict: safe from another thread
+        failed = sum(n for k, n in now.items() if k.startswith("error"))
+        now["in flight"] = now.get("started", 0) - now.get("sent", 0) - failed
+        return now
+
+    def report() -> None:
+        """Every second, from a thread: the event loop may be too busy to report at all."""
+        while True:
+            time.sleep(1.0)
+            status.mark("progress", counts=snapshot(), hwm_kib=vm_kib("self", "VmHWM"))
+
+    import threading
+
+    threading.Thread(target=report, name="report", daemon=True).start()
     status.mark("build")
     app = ApplicationBuilder().token(TOKEN).base_url(args.base_url).build()
     app.add_error_handler(on_error)
@@ -325,11 +360,9 @@ async def serve_naive(args: argparse.Namespace, status: Status) -> None:
     stopping = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     await stopping.wait()
-    import threading
-
     status.mark(
         "done",
-        counts=dict(counts),
+        counts=snapshot(),
         cpu=proc_cpu(os.getpid()),
         main_cpu=proc_cpu(os.getpid(), threading.get_native_id()),
         hwm_kib=vm_kib("self", "VmHWM"),
@@ -375,7 +408,7 @@ async def create_people(db: Path, users: int, spread: int, seed: int) -> float:
     rng = random.Random(seed)
     settings = Settings(checkins=True, discreet=True, timezone="UTC", checkin_time="20:00")
     created = T0 - timedelta(days=30)
-    rows = [
+    rows: list[tuple[int, datetime, Settings, datetime | None]] = [
         (FIRST_USER + i, created, settings, T0 + timedelta(seconds=rng.randrange(max(spread, 1))))
         for i in range(users)
     ]
@@ -416,6 +449,14 @@ async def checkin_message(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the driver dies (Linux prctl)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class Child:
     """One bot process pointed at the fake."""
 
@@ -433,7 +474,12 @@ class Child:
         with log.open("wb") as output:
             spawned = time.time()
             proc = await asyncio.create_subprocess_exec(
-                *argv, cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=output, stderr=output
+                *argv,
+                cwd=ROOT,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                preexec_fn=_die_with_parent,
             )
         return cls(proc, status, log, spawned)
 
@@ -458,15 +504,18 @@ class Child:
     def hwm_mib(self) -> float:
         return vm_kib(self.proc.pid, "VmHWM") / 1024
 
-    async def stop(self) -> dict[str, Any]:
-        """SIGTERM, wait, and the child's final report (empty if it had none)."""
+    async def stop(self, graceful: bool = True) -> dict[str, Any]:
+        """SIGTERM and the child's final report (empty if it had none). Graceful: let it shut
+        down (up to a minute); else SIGKILL as soon as the report is written."""
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 60)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
+            with contextlib.suppress(TimeoutError, RuntimeError):
+                if graceful:
+                    await asyncio.wait_for(self.proc.wait(), 60)
+                else:
+                    await self.wait_event("done", 10)
+            if self.proc.returncode is None:
+                await self.kill()
         return self.events().get("done", {})
 
     async def kill(self) -> None:
@@ -504,6 +553,7 @@ class Outcome:
     sent: int = 0
     rate: float = 0.0  # msg/s from T0's arrival to the last send
     busy_rate: float = 0.0  # msg/s from the first send to the last
+    last_after_t0: float = float("nan")  # s from T0 to the last send
     hwm_mib: float = 0.0
     duplicates: int = 0
     lost: int = 0
@@ -515,31 +565,42 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-def tally(fake: Any, users: int) -> tuple[int, int]:
+def tally(per_chat: Counter[int], users: int) -> tuple[int, int]:
     """(duplicates, lost): people with more than one check-in, people with none."""
     wanted = range(FIRST_USER, FIRST_USER + users)
-    duplicates = sum(1 for u in wanted if fake.per_chat.get(u, 0) > 1)
-    lost = sum(1 for u in wanted if fake.per_chat.get(u, 0) == 0)
+    duplicates = sum(1 for u in wanted if per_chat.get(u, 0) > 1)
+    lost = sum(1 for u in wanted if per_chat.get(u, 0) == 0)
     return duplicates, lost
 
 
+@dataclass(frozen=True)
+class Design:
+    name: str  # for files
+    label: str  # for the table
+    kind: str  # the child: "mend" or "naive"
+    send_rate: float = LIFTED_RATE  # mend
+    naive_limit: int = 0  # naive: sends at once (0: no limit, the naive design)
+    tail: float | None = None  # stop this long after the minute, delivered or not
+
+
 async def run_design(
-    kind: str, design: str, users: int, db: Path, rundir: Path, args: argparse.Namespace
+    design: Design, users: int, db: Path, rundir: Path, args: argparse.Namespace
 ) -> tuple[Outcome, Any]:
     """One design on its own fake and child process; the outcome and the fake's records."""
-    outcome = Outcome(design, users)
+    outcome = Outcome(design.label, users)
     fake = recording_fake()
     await fake.start()
     try:
         for i in range(users):
             fake.user(FIRST_USER + i)
         extra: list[str] = []
-        if kind == "mend":
-            extra += ["--send-rate", str(args.send_rate if design != "paced" else 30.0)]
+        if design.kind == "mend":
+            extra += ["--send-rate", str(design.send_rate)]
         else:
             extra += ["--message", str(rundir / "message.json")]
             extra += ["--naive-margin-factor", str(args.naive_margin_factor)]
-        child = await Child.spawn(kind, design, rundir, db, fake, *extra)
+            extra += ["--naive-limit", str(design.naive_limit)]
+        child = await Child.spawn(design.kind, design.name, rundir, db, fake, *extra)
         try:
             fire = await child.wait_event("fire_at", timeout=600)
             t0_at = float(fire["at"])
@@ -548,46 +609,56 @@ async def run_design(
                 await asyncio.sleep(0.01)
             cpu0, driver0, machine0 = child.cpu(), time.process_time(), machine_busy_seconds()
             wall0 = time.time()
-            timeout = args.spread + (users / 5.0 if design == "paced" else 600.0)
+            if design.tail is not None:
+                timeout = t0_at + args.spread + design.tail - time.time()
+            else:
+                timeout = args.spread + max(600.0, users / 20.0)
             await wait_delivered(fake, child, users, t0_at + args.spread, args.stall, timeout)
             wall = time.time() - wall0
             cpu1, driver1, machine1 = child.cpu(), time.process_time(), machine_busy_seconds()
             outcome.hwm_mib = child.hwm_mib()
-            done = await child.stop()
+            # What had arrived when the measurement ended; a naive bot is killed, not let
+            # finish (its shutdown would wait for every job still sending).
+            sent_at = list(fake.sends)
+            per_chat = Counter(fake.per_chat)
+            done = await child.stop(graceful=design.kind == "mend")
         finally:
             if child.proc.returncode is None:
                 await child.kill()
         events = child.events()
-        if kind == "mend":
-            outcome.startup = float(events["first_claim"]["at"]) - child.spawned
-            built, claimed = float(events["build"]["t"]), float(events["first_claim"]["at"])
+        if design.kind == "mend":
+            claimed = float(events["first_claim"]["at"])
+            outcome.startup = claimed - child.spawned
             outcome.startup_detail = (
                 f"interpreter+imports {float(events['imported']['t']) - child.spawned:.2f} s, "
-                f"build_bot to first claim {claimed - built:.2f} s"
+                f"build_bot to first claim {claimed - float(events['build']['t']):.2f} s"
             )
         else:
-            outcome.startup = float(events["fire_at"]["t"]) - child.spawned
             calibration = float(events["calibrated"]["t"]) - float(events["loaded"]["t"])
-            outcome.startup -= calibration  # the margin's calibration is not start-up
+            # The margin's calibration is not start-up.
+            outcome.startup = float(fire["t"]) - child.spawned - calibration
             outcome.startup_detail = (
+                f"interpreter+imports {float(events['imported']['t']) - child.spawned:.2f} s, "
                 f"read {events['loaded']['people']} people "
                 f"{float(events['loaded']['t']) - float(events['built']['t']):.2f} s, "
                 f"{users} run_daily {float(fire['registered']):.2f} s, "
-                f"scheduler start (jobs into the store) {float(fire['scheduler_start']):.2f} s; "
-                f"calibration {calibration:.2f} s left out"
+                f"scheduler start (jobs into its store) {float(fire['scheduler_start']):.2f} s; "
+                f"calibration ({calibration:.2f} s) left out; peak RSS once registered "
+                f"{int(events['registered']['hwm_kib']) / 1024:.0f} MiB"
             )
             if fire.get("overran"):
                 outcome.notes.append(
                     f"{fire['overran']} jobs were due before the scheduler ran (start-up "
                     "overran the margin): cron moved them to tomorrow"
                 )
-        sends = [t for t, chat in fake.sends]
+        sends = [t for t, _ in sent_at]
         outcome.sent = len(sends)
         if sends:
-            outcome.rate = len(sends) / max(max(sends) - t0_at, 1e-9)
+            outcome.last_after_t0 = max(sends) - t0_at
+            outcome.rate = len(sends) / max(outcome.last_after_t0, 1e-9)
             span = max(sends) - min(sends)
             outcome.busy_rate = len(sends) / span if span > 0 else float("nan")
-        outcome.duplicates, outcome.lost = tally(fake, users)
+        outcome.duplicates, outcome.lost = tally(per_chat, users)
         cpu_total, cpu_main = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
         if outcome.sent:
             outcome.cpu_ms = 1000 * cpu_total / outcome.sent
@@ -599,21 +670,40 @@ async def run_design(
         outcome.driver_pct = 100 * driver / wall
         outcome.bot_pct = 100 * cpu_total / wall
         outcome.others_pct = max(0.0, 100 * (machine1 - machine0 - driver - cpu_total) / wall)
-        if kind == "mend" and done:
+        if design.kind == "mend" and done:
             outcome.notes.append(
                 f"dispatcher: {done['delivered']} delivered, {done['skipped']} skipped; "
                 f"{done['claims']} claims took {done['claimed']} items, "
-                f"{done['completed']} complete_checkin calls; store lock held "
+                f"{done['completed']} complete_checkin calls; "
+                f"{int(done['hops']) / max(int(done['delivered']), 1):.1f} calls to aiosqlite's "
+                f"thread per check-in; the store's lock was held "
                 f"{100 * float(done['lock_held']) / wall:.0f}% of the time"
             )
-        elif done:
-            counts = ", ".join(f"{k} {v}" for k, v in sorted(done.get("counts", {}).items()))
-            outcome.notes.append(f"callbacks: {counts}")
+        elif done or "progress" in events:
+            if not done:
+                outcome.notes.append(
+                    "the bot's event loop did not even answer SIGTERM within 10 s: killed; "
+                    "counts from its reporting thread's last second"
+                )
+            counts = (done or events["progress"]).get("counts", {})
+            listed = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            outcome.notes.append(f"callbacks: {listed}")
+            if outcome.lost:
+                failed = sum(n for k, n in counts.items() if k.startswith("error"))
+                missed, waiting = counts.get(MISSED, 0), counts.get("in flight", 0)
+                unstarted = max(0, users - counts.get("started", 0) - missed)
+                outcome.notes.append(
+                    f"of the {outcome.lost} lost: {missed} dropped by APScheduler (run more "
+                    f"than misfire_grace_time late), {failed} failed, {waiting} callbacks still "
+                    f"waiting to send and {unstarted} jobs not yet run when the run was cut "
+                    f"{design.tail or 0:.0f} s after the minute (those would arrive later still)"
+                )
         errors = child.errors()
         if errors:
             outcome.notes.append(f"{len(errors)} error lines in the log, e.g. {errors[0][:200]}")
-        if fake.errors:
-            outcome.notes.append(f"{len(fake.errors)} API errors, e.g. {fake.errors[0]}")
+        api_errors = [e for e in fake.errors if e.method != "getUpdates"]  # 409 at shutdown
+        if api_errors:
+            outcome.notes.append(f"{len(api_errors)} API errors, e.g. {api_errors[0]}")
         return outcome, fake
     finally:
         await fake.stop()
@@ -668,7 +758,8 @@ def paced_figures(fake: Any, outcome: Outcome) -> Paced:
 @dataclass
 class Crash:
     users: int
-    sent_before_kill: int = 0
+    sent_at_kill: int = 0
+    sent_before_kill: int = 0  # including requests that landed after the kill
     killed_after: float = 0.0
     completed_at_kill: int = 0
     open_claims_at_kill: int = 0
@@ -707,7 +798,7 @@ async def run_crash(db: Path, rundir: Path, args: argparse.Namespace) -> Crash:
             if first.proc.returncode is None:
                 await first.kill()
         crash.killed_after = time.time() - float(fire["at"])
-        crash.sent_before_kill = len(fake.sends)
+        crash.sent_at_kill = len(fake.sends)
         with contextlib.closing(sqlite3.connect(db)) as conn:
             done, claimed = conn.execute(
                 "SELECT sum(last_checkin_date IS NOT NULL), sum(checkin_claimed_at IS NOT NULL)"
@@ -751,22 +842,22 @@ async def run_crash(db: Path, rundir: Path, args: argparse.Namespace) -> Crash:
 def print_table(outcomes: list[Outcome]) -> None:
     print()
     header = (
-        f"{'design':<32} {'users':>7} {'start-up s':>10} {'msgs/s':>7} {'peak RSS MiB':>12} "
-        f"{'duplicates':>10} {'lost':>7}"
+        f"{'design':<30} {'users':>7} {'start-up s':>10} {'msgs/s':>7} {'peak RSS MiB':>12} "
+        f"{'duplicates':>10} {'lost':>7} {'last at T0+ s':>13}"
     )
     print(header)
     print("-" * len(header))
     for o in outcomes:
         print(
-            f"{o.design:<32} {o.users:>7} {o.startup:>10.2f} {o.rate:>7.0f} {o.hwm_mib:>12.0f} "
-            f"{o.duplicates:>10} {o.lost:>7}"
+            f"{o.design:<30} {o.users:>7} {o.startup:>10.2f} {o.rate:>7.0f} {o.hwm_mib:>12.0f} "
+            f"{o.duplicates:>10} {o.lost:>7} {o.last_after_t0:>13.0f}".replace(" nan", "   -")
         )
     print()
     for o in outcomes:
         print(f"{o.design}:")
         print(f"  start-up: {o.startup_detail}")
         print(
-            f"  {o.sent} sendMessage answered; {o.rate:.0f} msg/s from T0 to the last, "
+            f"  {o.sent} sendMessage answered: {o.rate:.0f} msg/s from T0 to the last, "
             f"{o.busy_rate:.0f} msg/s from the first to the last; bot CPU {o.cpu_ms:.2f} ms/msg "
             f"(loop+other threads {o.cpu_split}); CPU % of one core: bot {o.bot_pct:.0f}, "
             f"fake (driver) {o.driver_pct:.0f}, other processes {o.others_pct:.0f}"
@@ -793,9 +884,10 @@ def print_crash(c: Crash) -> None:
     print()
     print("Crash test (SIGKILL mid-batch, restart on the same database):")
     print(
-        f"  {c.users} due; killed {c.killed_after:.1f} s after T0 with {c.sent_before_kill} "
-        f"sent, {c.completed_at_kill} completed in the database and {c.open_claims_at_kill} "
-        f"claims open (in flight; batch {c.batch})"
+        f"  {c.users} due; SIGKILL {c.killed_after:.1f} s after T0 with {c.sent_at_kill} sent "
+        f"({c.sent_before_kill} once the dead bot's last requests had landed), "
+        f"{c.completed_at_kill} completed in the database and {c.open_claims_at_kill} claims "
+        f"open (in flight; batch {c.batch})"
     )
     print(
         f"  restart (clock moved {CLOCK_SKIP_AFTER_CRASH} on, past reclaim_after "
@@ -821,7 +913,8 @@ was disturbed). Compare the designs by their ratios; absolute msg/s moves with t
 # Main
 # --------------------------------------------------------------------------------------------
 
-PARTS = ("ours", "naive", "paced", "crash")
+PARTS = ("ours", "naive", "naive-bounded", "paced", "crash")
+DEFAULT_PARTS = ("ours", "naive", "paced", "crash")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -829,31 +922,53 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m bench.checkins",
         description="100,000 daily check-ins due in one minute: Mend against one PTB job each.",
     )
-    parser.add_argument("--users", type=int, default=100_000, help="people due (ours, naive)")
     parser.add_argument(
-        "--paced-users", type=int, default=2100, help="people due at 30 msg/s (default 2100)"
-    )
-    parser.add_argument("--crash-users", type=int, default=20_000, help="people due (crash)")
-    parser.add_argument(
-        "--crash-at", type=float, default=0.3, help="kill when this share has its message"
+        "--users", type=int, default=100_000, help="people due, ours and naive (100000)"
     )
     parser.add_argument(
-        "--crash-rate", type=float, default=LIFTED_RATE, help="send_rate of the crash run"
+        "--paced-users", type=int, default=2100, help="people due at 30 msg/s (2100: 70 s)"
+    )
+    parser.add_argument(
+        "--crash-users", type=int, default=20_000, help="people due in the crash test (20000)"
+    )
+    parser.add_argument(
+        "--crash-at", type=float, default=0.3, help="kill when this share has its message (0.3)"
+    )
+    parser.add_argument(
+        "--crash-rate", type=float, default=LIFTED_RATE, help="send_rate in the crash test"
     )
     parser.add_argument(
         "--send-rate", type=float, default=LIFTED_RATE, help="Mend's send_rate when lifted"
     )
-    parser.add_argument("--spread", type=int, default=60, help="seconds the due times span")
+    parser.add_argument("--spread", type=int, default=60, help="seconds the due times span (60)")
+    parser.add_argument(
+        "--naive-tail",
+        type=float,
+        default=60.0,
+        help="stop the naive bots this long after the minute, done or not (60)",
+    )
+    parser.add_argument(
+        "--naive-limit",
+        type=int,
+        default=200,
+        help="sends at once in the naive-bounded part (200, Mend's batch)",
+    )
     parser.add_argument(
         "--stall", type=float, default=15.0, help="give up after this long without progress"
     )
     parser.add_argument(
         "--naive-margin-factor",
         type=float,
-        default=1.8,
-        help="T0 for the naive bot: calibrated time of its registrations times this, + 3 s",
+        default=2.2,
+        help="T0 for the naive bot: its calibrated registration time times this, + 3 s",
     )
-    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=PARTS,
+        default=list(DEFAULT_PARTS),
+        help="what to run (default: ours naive paced crash)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     # The child process (internal).
@@ -882,34 +997,43 @@ async def drive(args: argparse.Namespace, workdir: Path) -> int:
         f"used {idle_others:.0f}% CPU just before. Work directory {workdir}",
         flush=True,
     )
+    designs = [
+        Design("ours", "ours (Mend, rate lifted)", "mend", send_rate=args.send_rate),
+        Design("naive", "naive (run_daily per user)", "naive", tail=args.naive_tail),
+        Design(
+            "naive-bounded",
+            f"naive + {args.naive_limit} sends at once",
+            "naive",
+            naive_limit=args.naive_limit,  # run to the end: nothing is cut
+        ),
+    ]
+    chosen = [d for d in designs if d.name in args.parts]
     outcomes: list[Outcome] = []
     failed = False
     users = args.users
-    if "ours" in args.parts or "naive" in args.parts:
+    if chosen:
         db = workdir / "people.sqlite3"
         took = await create_people(db, users, args.spread, args.seed)
         print(f"bulk_create_users: {users} people in {took:.1f} s", flush=True)
         await checkin_message(workdir / "message.json")
-        naive_db = workdir / "people-naive.sqlite3"
-        shutil.copy(db, naive_db)
-        if "ours" in args.parts:
-            outcome, _ = await run_design("mend", "ours (Mend, rate lifted)", users, db, workdir, args)
-            outcome.notes.append(check_db(db, users))
+        for design in chosen:
+            copy = workdir / f"{design.name}.sqlite3"  # every design starts from the same file
+            shutil.copy(db, copy)
+            outcome, _ = await run_design(design, users, copy, workdir, args)
+            if design.kind == "mend":
+                outcome.notes.append(check_db(copy, users))
+                failed |= bool(outcome.lost or outcome.duplicates)
             outcomes.append(outcome)
-            print(f"  ours: {outcome.sent} sent at {outcome.rate:.0f} msg/s", flush=True)
-        if "naive" in args.parts:
-            outcome, _ = await run_design(
-                "naive", "naive (PTB run_daily per user)", users, naive_db, workdir, args
+            print(
+                f"  {design.label}: {outcome.sent} sent, {outcome.rate:.0f} msg/s",
+                flush=True,
             )
-            outcomes.append(outcome)
-            print(f"  naive: {outcome.sent} sent at {outcome.rate:.0f} msg/s", flush=True)
-    if outcomes:
         print_table(outcomes)
-        failed |= any(o.lost or o.duplicates for o in outcomes if o.design.startswith("ours"))
     if "paced" in args.parts:
         db = workdir / "paced.sqlite3"
         await create_people(db, args.paced_users, args.spread, args.seed)
-        outcome, fake = await run_design("mend", "paced", args.paced_users, db, workdir, args)
+        design = Design("paced", "paced", "mend", send_rate=30.0)
+        outcome, fake = await run_design(design, args.paced_users, db, workdir, args)
         paced = paced_figures(fake, outcome)
         print_paced(paced)
         for note in outcome.notes:

@@ -3,9 +3,9 @@
     .venv/bin/python -m bench.checkins [--users 100000] [--paced-users 2100]
         [--crash-users 20000] [--parts ours naive paced crash]
 
-Prints figures; it is not a test. Four parts, each bot in a child process of its own (so
-peak RSS is per design), all against the fake Bot API (tests/fakebot.py), which runs in
-this process, the *driver*, on the other core:
+Prints figures; it is not a test. Four parts (a fifth on request), each bot in a child
+process of its own (so peak RSS is per design), all against the fake Bot API
+(tests/fakebot.py), which runs in this process, the *driver*, on the other core:
 
 1. **ours**: the real Mend bot, built by the composition root (`build_bot`, `MendBot.start`)
    on a fresh SQLite file where `bulk_create_users` put N people, check-ins on, discreet on,
@@ -20,7 +20,11 @@ this process, the *driver*, on the other core:
    margin is calibrated in the child by timing 1,000 registrations first), so the jobs fire
    on the wall clock with the same arrival pattern as ours. The callback sends the same
    check-in message (same text, HTML, button, no link preview). No storage per send.
-   APScheduler's defaults are kept (`misfire_grace_time` 1 s), as a naive bot would.
+   APScheduler's defaults are kept (`misfire_grace_time` 1 s), as a naive bot would. It is
+   stopped `--naive-tail` seconds after the minute, whether it has finished or not.
+   Optional, `--parts naive-bounded`: the same bot with an `asyncio.Semaphore` of
+   `--naive-limit` (200) around the send, run to the end. That is no longer naive, but it
+   separates the JobQueue's own cost from the flood of concurrent sends.
 3. **paced**: ours again, with Telegram's limit on (`send_rate` 30, the real `Pacer`), on
    `--paced-users` people due; the sustained rate over the steady part (at least 60 s), and
    the time 100,000 would take at that rate (an extrapolation, not a run).
@@ -695,8 +699,13 @@ async def run_design(
                 outcome.notes.append(
                     f"of the {outcome.lost} lost: {missed} dropped by APScheduler (run more "
                     f"than misfire_grace_time late), {failed} failed, {waiting} callbacks still "
-                    f"waiting to send and {unstarted} jobs not yet run when the run was cut "
-                    f"{design.tail or 0:.0f} s after the minute (those would arrive later still)"
+                    f"waiting to send and {unstarted} jobs not yet run "
+                    + (
+                        f"when the run was cut {design.tail:.0f} s after the minute (those "
+                        "would arrive later still)"
+                        if design.tail is not None
+                        else "at the end"
+                    )
                 )
         errors = child.errors()
         if errors:

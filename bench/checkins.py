@@ -865,11 +865,16 @@ def print_table(outcomes: list[Outcome]) -> None:
     for o in outcomes:
         print(f"{o.design}:")
         print(f"  start-up: {o.startup_detail}")
+        rates = (
+            f"{o.rate:.0f} msg/s from T0 to the last, {o.busy_rate:.0f} msg/s from the first "
+            f"to the last; bot CPU {o.cpu_ms:.2f} ms/msg (loop+other threads {o.cpu_split})"
+            if o.sent
+            else "none"
+        )
         print(
-            f"  {o.sent} sendMessage answered: {o.rate:.0f} msg/s from T0 to the last, "
-            f"{o.busy_rate:.0f} msg/s from the first to the last; bot CPU {o.cpu_ms:.2f} ms/msg "
-            f"(loop+other threads {o.cpu_split}); CPU % of one core: bot {o.bot_pct:.0f}, "
-            f"fake (driver) {o.driver_pct:.0f}, other processes {o.others_pct:.0f}"
+            f"  {o.sent} sendMessage answered: {rates}; CPU % of one core: bot "
+            f"{o.bot_pct:.0f}, fake (driver) {o.driver_pct:.0f}, other processes "
+            f"{o.others_pct:.0f}"
         )
         for note in o.notes:
             print(f"  {note}")
@@ -887,6 +892,11 @@ def print_paced(p: Paced) -> None:
         f"  projected for 100,000 people at that rate: {p.projected_min:.1f} min "
         "(extrapolated, not run)"
     )
+    if p.window < 60:
+        print(
+            f"  ! the steady window is under 60 s: too short to trust; use --paced-users "
+            f"{int(30 * (60 + PACED_WARMUP)) + 150} or more"
+        )
 
 
 def print_crash(c: Crash) -> None:

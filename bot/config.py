@@ -107,5 +107,5 @@ def _number(text: str, name: str) -> float:
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {text!r}") from None
     if not 0 < value < 1e6:
-        raise ConfigError(f"{name} must be above zero")
+        raise ConfigError(f"{name} must be above 0 and below 1,000,000, not {value}")
     return value

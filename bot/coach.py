@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.core.engine import show_current, step
 from bot.core.events import Event
@@ -21,6 +21,11 @@ from bot.core.turn import ChangeSetting, CompleteFlow, Erase, Turn
 from bot.store.protocol import NOT_REPLANNED, NotReplanned, Store
 
 Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The real clock; shells pass it in, tests pass a fake one."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import asyncio
 import html
 import re
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
-from bot.coach import Coach
+from bot.coach import Coach, system_clock
 from bot.config import ConfigError, load_config
 from bot.core.commands import event_for_command, parse_command
 from bot.core.events import Event, Hello, Press, SendText
@@ -23,7 +23,7 @@ from bot.core.model import Script
 from bot.core.turn import Button, Export, OutMessage, Turn
 from bot.locks import UserLocks
 from bot.schedule.dispatcher import Dispatcher
-from bot.script_loader import load_script
+from bot.script_loader import load_or_explain
 from bot.store.crypto import BadKey
 from bot.store.protocol import SchemaTooNew, StoreUnavailable
 from bot.store.sqlite import SqliteStore
@@ -122,11 +122,8 @@ async def _main() -> int:
     except ConfigError as exc:
         print(f"Configuration problem: {exc}", file=sys.stderr)
         return 2
-    result = load_script(config.dialogues_dir)
-    for diagnostic in result.diagnostics:
-        print(diagnostic, file=sys.stderr)
-    if result.script is None:
-        print("The dialogues have errors; the coach will not start.", file=sys.stderr)
+    script = load_or_explain(config.dialogues_dir, "coach")
+    if script is None:
         return 1
     try:
         store = SqliteStore(config.database_path, config.cipher(), defaults=config.defaults())
@@ -134,7 +131,7 @@ async def _main() -> int:
     except (SchemaTooNew, StoreUnavailable, BadKey) as exc:
         print(f"Database problem: {exc}", file=sys.stderr)
         return 1
-    coach = Coach(result.script, store, lambda: datetime.now(UTC))
+    coach = Coach(script, store, system_clock)
     locks = UserLocks()
     console = Console(coach, locks)
     stop = asyncio.Event()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from bot.core.compiler import CompileResult, compile_script
+from bot.core.model import Script
 
 
 def read_sources(directory: Path) -> dict[str, str]:
@@ -16,5 +18,14 @@ def load_script(directory: Path) -> CompileResult:
     return compile_script(read_sources(directory))
 
 
-class ScriptError(SystemExit):
-    """Raised at start-up when the dialogues do not compile; carries the diagnostics."""
+def load_or_explain(directory: Path, who: str) -> Script | None:
+    """The compiled script; or None after printing every diagnostic and why `who` stops.
+
+    The one start-up path for the bot and the console: the same words for the same faults.
+    """
+    result = load_script(directory)
+    for diagnostic in result.diagnostics:
+        print(diagnostic, file=sys.stderr)
+    if result.script is None:
+        print(f"The dialogues have errors; the {who} will not start.", file=sys.stderr)
+    return result.script

@@ -10,20 +10,19 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
-from bot.coach import Clock, Coach
+from bot.coach import Clock, Coach, system_clock
 from bot.config import Config, ConfigError, load_config
 from bot.core.commands import COMMANDS
 from bot.core.model import Script
 from bot.locks import UserLocks
 from bot.schedule.dispatcher import Dispatcher, DispatchSettings
 from bot.schedule.pacer import Pacer
-from bot.script_loader import load_script
+from bot.script_loader import load_or_explain
 from bot.store.crypto import BadKey
 from bot.store.protocol import SchemaTooNew, Store, StoreUnavailable
 from bot.store.sqlite import SqliteStore
@@ -44,10 +43,6 @@ Mend needs a Telegram bot token to run.
 
 To try the coach without Telegram right now:  make console
 """
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -190,18 +185,15 @@ def main() -> int:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     configure_logging(config.log_level)
-    result = load_script(config.dialogues_dir)
-    for diagnostic in result.diagnostics:
-        print(diagnostic, file=sys.stderr)
-    if result.script is None:
-        print("The dialogues have errors; the bot will not start.", file=sys.stderr)
+    script = load_or_explain(config.dialogues_dir, "bot")
+    if script is None:
         return 1
     try:
         store = SqliteStore(config.database_path, config.cipher(), defaults=config.defaults())
     except BadKey as exc:
         print(f"ENCRYPTION_KEY problem: {exc}", file=sys.stderr)
         return 2
-    bot = build_bot(config, result.script, store)
+    bot = build_bot(config, script, store)
     try:
         asyncio.run(bot.serve())
     except (SchemaTooNew, StoreUnavailable) as exc:

@@ -24,6 +24,18 @@ def check(directory: Path) -> int:
     return 0
 
 
+def screen(directory: Path, source: Path | None, only: str | None) -> int:
+    from bot.config import load_config
+    from bot.screen_cli import main as screen_main
+
+    result = load_script(directory, load_config().cache_dir)
+    if result.script is None:
+        for diagnostic in result.errors:
+            print(diagnostic, file=sys.stderr)
+        return 1
+    return screen_main(result.script, source, only, sys.stdout)
+
+
 def rotate(database: Path | None) -> int:
     """Re-encrypt every stored text from OLD_KEY to NEW_KEY (either may be empty: plain)."""
     import asyncio
@@ -51,6 +63,14 @@ def main(argv: list[str] | None = None) -> int:
     p_check = sub.add_parser("check", help="compile the dialogues and print every problem")
     p_check.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIALOGUES)
     sub.add_parser("console", help="talk to the coach in this terminal, no Telegram needed")
+    p_screen = sub.add_parser(
+        "screen", help="run the crisis screen and text checks on one text per line (JSON out)"
+    )
+    p_screen.add_argument("file", nargs="?", type=Path, default=None, help="default: stdin")
+    p_screen.add_argument(
+        "--check", default=None, help="run one: crisis, apology, defensiveness, validation, ..."
+    )
+    p_screen.add_argument("--dialogues", type=Path, default=DEFAULT_DIALOGUES)
     sub.add_parser("run", help="run the Telegram bot")
     sub.add_parser("new-key", help="print a fresh ENCRYPTION_KEY")
     p_rotate = sub.add_parser(
@@ -67,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return rotate(args.database)
     if args.command == "check":
         return check(args.directory)
+    if args.command == "screen":
+        return screen(args.dialogues, args.file, args.check)
     if args.command == "console":
         from bot.console import main as console_main
 

@@ -15,6 +15,7 @@ from bot.store.crypto import TextCipher
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API = "https://api.telegram.org/bot"
+DEFAULT_CACHE_DIR = ROOT / ".cache"  # the crisis screen's trained model, rebuilt if missing
 
 
 class ConfigError(ValueError):
@@ -26,6 +27,7 @@ class Config:
     token: str = ""
     database_path: Path = ROOT / "mend.sqlite3"
     dialogues_dir: Path = ROOT / "dialogues"
+    cache_dir: Path = DEFAULT_CACHE_DIR
     default_timezone: str = "UTC"
     log_level: str = "INFO"
     api_base_url: str = DEFAULT_API
@@ -88,6 +90,7 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
         token=get("TELEGRAM_BOT_TOKEN"),
         database_path=Path(get("DATABASE_PATH") or str(ROOT / "mend.sqlite3")),
         dialogues_dir=Path(get("DIALOGUES_DIR") or str(ROOT / "dialogues")),
+        cache_dir=Path(get("CACHE_DIR") or str(DEFAULT_CACHE_DIR)),
         default_timezone=zone,
         log_level=level,
         api_base_url=get("TELEGRAM_API_BASE_URL") or DEFAULT_API,

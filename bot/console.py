@@ -122,7 +122,7 @@ async def _main() -> int:
     except ConfigError as exc:
         print(f"Configuration problem: {exc}", file=sys.stderr)
         return 2
-    script = load_or_explain(config.dialogues_dir, "coach")
+    script = load_or_explain(config.dialogues_dir, "coach", config.cache_dir)
     if script is None:
         return 1
     try:

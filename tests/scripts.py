@@ -10,11 +10,16 @@ from bot.core.model import Script
 ROOT = Path(__file__).resolve().parent.parent
 DIALOGUES = ROOT / "dialogues"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ENGINE_FLOWS = ("safety_followup",)
 
 
 def shared_sources() -> dict[str, str]:
-    """The real `_*.yaml` files (strings and data tables) every script needs."""
-    return {str(p): p.read_text() for p in sorted(DIALOGUES.glob("_*.yaml"))}
+    """The real files every script needs: `_*.yaml` (strings and data tables), the crisis
+    lexicons and the flows the engine itself starts (the corpus is left out: fixture
+    scripts screen with the rules alone, so their tests never wait for training)."""
+    files = [*DIALOGUES.glob("_*.yaml"), *DIALOGUES.glob("screening/*.yaml")]
+    files += [DIALOGUES / f"{flow}.yaml" for flow in ENGINE_FLOWS]
+    return {str(p): p.read_text() for p in sorted(files)}
 
 
 def fixture_sources(*names: str, base: bool = True) -> dict[str, str]:

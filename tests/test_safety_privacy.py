@@ -53,7 +53,7 @@ def test_words_of_danger_pause_the_exercise_and_show_help_for_the_country() -> N
     assert turn.session.suspended == asking.session.position
     assert turn.session.position is None
     labels = [b.label for b in turn.messages[-1].buttons]
-    assert labels == ["Go back to it", "Leave it for now"]
+    assert labels == ["Go back to it", "Leave it for now", "Check on me tomorrow"]
     back = press(turn, "Go back to it")
     assert back.session.position == asking.session.position
     assert back.session.suspended is None
@@ -76,7 +76,7 @@ def test_a_crisis_outside_any_exercise_offers_the_menu() -> None:
     session = Session(completed=frozenset({"onboarding"}))
     turn = step(SCRIPT, session, SendText("i want to kill myself"), NOW)
     assert FlagCrisis("suicide") in turn.effects
-    assert [b.label for b in turn.messages[-1].buttons] == ["☰ Menu"]
+    assert [b.label for b in turn.messages[-1].buttons] == ["☰ Menu", "Check on me tomorrow"]
 
 
 @pytest.mark.parametrize("flow", ["prepare", "our_story"])

@@ -22,6 +22,11 @@ MENU = "menu"
 RESUME = "resume"  # back to the exercise an interruption put aside
 DROP = "drop"  # leave it
 OPEN = "open"  # open a discreet notification
+LEAVE = "leave"  # leave the exercise after a crisis card, with the lines kept at hand
+FOLLOW_UP = "follow"  # "check on me tomorrow" after a crisis card
+SAFE = "safe"  # "I'm safe" to "are you safe right now?"
+UNSURE = "unsure_"  # + a kind code: "I'm not sure"
+UNSAFE = "unsafe_"  # + a kind code: "I'm not safe"
 
 
 @dataclass(frozen=True)

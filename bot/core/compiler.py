@@ -42,6 +42,11 @@ from bot.core.model import (
     Script,
     SettingSpec,
 )
+from bot.core.resources import check_resources
+from bot.core.screening import Screen
+from bot.core.screening.corpus import Example, parse_corpus
+from bot.core.screening.lexicon import Lexicon, compile_lexicon
+from bot.core.screening.model_settings import ModelSettings, compile_model_settings
 from bot.core.session import ALWAYS_NAMES, SETTING_TYPES
 from bot.core.setting_parsers import PARSERS
 from bot.core.template import NAME, Template, TemplateError, parse_template
@@ -82,6 +87,8 @@ class Diagnostic:
 class CompileResult:
     script: Script | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    corpus: tuple[Example, ...] = ()  # the crisis screen's labelled rows, for training
+    model_settings: ModelSettings = field(default_factory=ModelSettings)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -111,7 +118,13 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
     data: dict[str, object] = {}
     libraries: dict[str, tuple[str, ...]] = {}
     flow_docs: list[tuple[str, LineDict]] = []
+    lexicons: dict[str, Lexicon] = {}
+    corpus: list[Example] = []
+    model_settings = ModelSettings()
     for path in sorted(sources):
+        if path.endswith(CORPUS_SUFFIX):
+            corpus += _corpus(path, sources[path], report)
+            continue
         doc = _load(path, sources[path], report)
         if doc is None:
             continue
@@ -124,8 +137,17 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
             _data(path, doc, kind, data, report)
         elif kind == "library":
             _library(path, doc, libraries, report)
+        elif kind == "crisis_lexicon":
+            _lexicon(path, doc, lexicons, report)
+        elif kind == "text_check":
+            pass  # compiled by bot.core.checks (being moved to YAML)
+        elif kind == "screen_model":
+            model_settings, problems = compile_model_settings(doc)
+            for line, message in problems:
+                report.error(path, line, message)
         else:
-            known = ", ".join(["flow", "strings", "library", *DATA_KINDS])
+            known = ", ".join(["flow", "strings", "library", "crisis_lexicon", "screen_model",
+                               *DATA_KINDS])  # fmt: skip
             report.error(path, doc.line_of("kind"), f"unknown kind {kind!r} (known: {known})")
     for path, doc in flow_docs:
         flow = _flow(path, doc, report)
@@ -147,9 +169,12 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
         if name not in flows:
             report.error(_default_path(sources), 1, f"missing the {name!r} flow the coach needs")
     report.items.sort(key=lambda d: (d.path, d.line, d.message))
-    if any(d.severity == "error" for d in report.items):
-        return CompileResult(None, report.items)
-    return CompileResult(Script(flows, strings, version, data, libraries), report.items)
+    if not lexicons:
+        report.error(_default_path(sources), 1, "no crisis lexicon: the coach must screen text")
+    script: Script | None = None
+    if not any(d.severity == "error" for d in report.items):
+        script = Script(flows, strings, version, data, libraries, Screen(lexicons))
+    return CompileResult(script, report.items, tuple(corpus), model_settings)
 
 
 def _default_path(sources: Mapping[str, str]) -> str:
@@ -216,7 +241,34 @@ def _data(path: str, doc: LineDict, kind: str, out: dict[str, object], report: _
     elif kind in out:
         report.error(path, doc.line_of("kind"), f"a second {kind!r} file")
     else:
+        if kind == "crisis_resources":
+            for line, message in check_resources(doc):
+                report.error(path, line, message)
         out[kind] = _plain(doc[field_name])
+
+
+CORPUS_SUFFIX = ".tsv"
+
+
+def _corpus(path: str, text: str, report: _Report) -> list[Example]:
+    """A corpus file is named `<language>.<anything>.tsv`."""
+    language = path.rsplit("/", 1)[-1].split(".", 1)[0]
+    rows, problems = parse_corpus(language, text)
+    for line, message in problems:
+        report.error(path, line, message)
+    return rows
+
+
+def _lexicon(path: str, doc: LineDict, out: dict[str, Lexicon], report: _Report) -> None:
+    lexicon, problems = compile_lexicon(doc)
+    for line, message in problems:
+        report.error(path, line, message)
+    if lexicon is None:
+        return
+    if lexicon.language in out:
+        report.error(path, doc.line_of("language"), f"a second {lexicon.language!r} lexicon")
+        return
+    out[lexicon.language] = lexicon
 
 
 def _library(path: str, doc: LineDict, out: dict[str, tuple[str, ...]], report: _Report) -> None:

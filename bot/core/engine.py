@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.core import buttons
 from bot.core.checks import TEXT_CHECKS, Finding
-from bot.core.crisis import CrisisKind, detect_crisis
 from bot.core.events import (
     Cancel,
     Due,
@@ -30,6 +29,8 @@ from bot.core.events import (
     Timer,
 )
 from bot.core.export_format import EXPORT_STRINGS
+from bot.core.resources import resources_html
+from bot.core.screening import CrisisKind, Signal
 from bot.core.model import (
     AnswerSpec,
     BranchArm,
@@ -107,11 +108,27 @@ REQUIRED_STRINGS = (
     "open_button",
     "couples_talk_off",
     "crisis.resources",
+    "crisis.leave",
+    "crisis.leave_button",
+    "crisis.followup_button",
+    "crisis.followup_set",
+    "safety.ask",
+    "safety.safe_button",
+    "safety.unsure_button",
+    "safety.unsafe_button",
+    "safety.safe_reply",
     *(f"crisis.{kind.value}" for kind in CrisisKind),
     *(f"parse.{name}" for name in PARSERS),
     *EXPORT_STRINGS,
 )
-REQUIRED_FLOWS = (MENU_FLOW, ONBOARDING_FLOW, "help", "privacy", "settings", "progress")
+SAFETY_FOLLOWUP_FLOW = "safety_followup"  # the gentle message the day after a crisis card
+SAFETY_FOLLOWUP_AFTER = timedelta(days=1)
+REQUIRED_FLOWS = (MENU_FLOW, ONBOARDING_FLOW, "help", "privacy", "settings", "progress",
+                  SAFETY_FOLLOWUP_FLOW)  # fmt: skip
+# One letter a crisis kind, inside the answer buttons of "are you safe right now?".
+KIND_CODES = {"s": CrisisKind.SUICIDE, "h": CrisisKind.SELF_HARM, "o": CrisisKind.HARM_OTHERS,
+              "a": CrisisKind.ABUSE}  # fmt: skip
+CODE_OF_KIND = {kind: code for code, kind in KIND_CODES.items()}
 # Slots the engine fills in strings besides answers, settings and progress.
 STRING_SLOTS = ("finding.quote", "limit.chars", "suspended.title", "parse.suggestions")
 
@@ -135,11 +152,13 @@ def step(script: Script, session: Session, event: Event, now: datetime) -> Turn:
         case Press(data=data):
             _press(b, data)
         case SendText(text=text):
-            kind = detect_crisis(text)
-            if kind is not None:
-                _crisis(b, kind)
-            else:
+            signal = script.screen.screen(text)
+            if signal is None:
                 _text(b, text)
+            elif signal.clear:
+                _crisis(b, signal.kind)
+            else:
+                _ask_if_safe(b, signal, text)
         case NotText(edited=edited):
             _not_text(b, edited)
         case Due(flow=flow):
@@ -267,6 +286,16 @@ def _global_press(b: TurnBuilder, code: buttons.ButtonCode) -> None:
     elif code.token == buttons.DROP and b.session.suspended is not None:
         b.suspend(None)
         _idle(b, "dropped")
+    elif code.token == buttons.LEAVE:
+        _leave_after_crisis(b)
+    elif code.token == buttons.FOLLOW_UP:
+        b.effect(ScheduleFollowUp(SAFETY_FOLLOWUP_FLOW, b.now + SAFETY_FOLLOWUP_AFTER))
+        b.say_string("crisis.followup_set")
+        _offer_way_back(b)
+    elif code.token == buttons.SAFE:
+        _safe(b)
+    elif code.token[:-1] in (buttons.UNSURE, buttons.UNSAFE) and code.token[-1] in KIND_CODES:
+        _crisis(b, KIND_CODES[code.token[-1]])
     else:
         _reshow(b)
 
@@ -372,18 +401,62 @@ def _crisis(b: TurnBuilder, kind: CrisisKind) -> None:
     """Words of danger: pause whatever was happening, and show help before anything else."""
     pos = b.session.position
     if pos is not None and pos.flow != SAFETY_FLOW:
-        b.suspend(pos)
+        b.suspend(dataclasses.replace(pos, held=None))  # words held for a question go
     b.move(None)
     b.effect(FlagCrisis(kind.value))  # a kind and a time; the words themselves are never kept
     b.say_string(f"crisis.{kind.value}")
+    lines = {"safety.resources": resources_html(b.script, b.session.settings.country, kind)}
+    follow = b.global_button("crisis.followup_button", buttons.FOLLOW_UP)
+    leave = b.global_button("crisis.leave_button", buttons.LEAVE)
     if b.session.suspended is not None:
-        keys: tuple[Button, ...] = (
-            b.global_button("resume_button", buttons.RESUME),
-            b.global_button("drop_button", buttons.DROP),
-        )
+        keys: tuple[Button, ...] = (b.global_button("resume_button", buttons.RESUME), leave)
     else:
         keys = (b.global_button("menu_button", buttons.MENU),)
-    b.say(b.script.string("crisis.resources").render(b.values()), keys)
+    b.say(b.script.string("crisis.resources").render(b.values() | lines), (*keys, follow))
+
+
+def _leave_after_crisis(b: TurnBuilder) -> None:
+    """"Leave it for now" after a crisis card: a warm goodbye that keeps the lines at hand."""
+    b.suspend(None)
+    b.say_string("crisis.leave")
+    _offer_menu(b)
+
+
+def _offer_way_back(b: TurnBuilder) -> None:
+    if b.session.suspended is not None:
+        keys = (
+            b.global_button("resume_button", buttons.RESUME),
+            b.global_button("crisis.leave_button", buttons.LEAVE),
+        )
+        b.say(b.label("where_next"), keys)
+    else:
+        _offer_menu(b)
+
+
+def _ask_if_safe(b: TurnBuilder, signal: Signal, text: str) -> None:
+    """A worrying but unclear message: ask before showing crisis lines, and hold the words
+    so that "I'm safe" carries on with them as if nothing had interrupted."""
+    pos = b.session.position
+    if pos is not None:
+        b.move(dataclasses.replace(pos, held=text))
+    code = CODE_OF_KIND[signal.kind]
+    keys = (
+        b.global_button("safety.safe_button", buttons.SAFE),
+        b.global_button("safety.unsure_button", buttons.UNSURE + code),
+        b.global_button("safety.unsafe_button", buttons.UNSAFE + code),
+    )
+    b.say(b.label("safety.ask"), keys)
+
+
+def _safe(b: TurnBuilder) -> None:
+    b.say_string("safety.safe_reply")
+    pos = b.session.position
+    if pos is not None and pos.held is not None:
+        held = pos.held
+        b.move(dataclasses.replace(pos, held=None))
+        _text(b, held)
+    else:
+        _reshow(b)
 
 
 def _accept(b: TurnBuilder, node: Node, pos: Position, text: str) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 
+from bot.core.screening import Screen
 from bot.core.template import Template
 
 
@@ -172,6 +173,7 @@ class Script:
     version: str  # short content hash; part of every button's callback data
     data: dict[str, object] = field(default_factory=dict)  # other tables (crisis resources…)
     libraries: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> items (HTML)
+    screen: Screen = field(default_factory=Screen)  # the crisis screen: lexicons and model
 
     def node(self, flow: str, node: str) -> Node | None:
         f = self.flows.get(flow)

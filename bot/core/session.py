@@ -72,6 +72,7 @@ class Position:
     node: str
     stack: tuple[Frame, ...] = ()
     draft: str | None = None  # text a check gave feedback on, waiting for keep or revise
+    held: str | None = None  # text held while the coach asks "are you safe right now?"
 
 
 @dataclass(frozen=True)

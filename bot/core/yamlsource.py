@@ -20,6 +20,11 @@ class LineDict(dict[Any, Any]):
 
 class LineList(list[Any]):
     line: int = 0
+    item_lines: tuple[int, ...] = ()
+
+    def line_of_item(self, index: int) -> int:
+        """The line item `index` starts on (the list's own line if unknown)."""
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
 @dataclass
@@ -50,6 +55,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     seq = LineList(loader.construct_object(child, deep=True) for child in node.value)
     seq.line = node.start_mark.line + 1
+    seq.item_lines = tuple(child.start_mark.line + 1 for child in node.value)
     return seq
 
 

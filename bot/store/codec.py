@@ -40,6 +40,7 @@ def position_to_dict(position: Position | None) -> dict[str, Any] | None:
         "node": position.node,
         "stack": [{"flow": f.flow, "node": f.node} for f in position.stack],
         "draft": position.draft,
+        "held": position.held,
     }
 
 
@@ -84,12 +85,14 @@ def _position_from_dict(data: object) -> Position | None:
         return None
     if not isinstance(data, dict):
         raise TypeError("a position must be an object")
-    flow, node, draft = data["flow"], data["node"], data.get("draft")
+    flow, node, draft, held = data["flow"], data["node"], data.get("draft"), data.get("held")
     stack = tuple(Frame(flow=f["flow"], node=f["node"]) for f in data.get("stack", ()))
     ids = [flow, node, *(x for f in stack for x in (f.flow, f.node))]
-    if not all(isinstance(x, str) for x in ids) or not isinstance(draft, str | None):
+    if not all(isinstance(x, str) for x in ids) or not all(
+        isinstance(x, str | None) for x in (draft, held)
+    ):
         raise ValueError("position fields of the wrong type")
-    return Position(flow=flow, node=node, stack=stack, draft=draft)
+    return Position(flow=flow, node=node, stack=stack, draft=draft, held=held)
 
 
 SETTING_NAMES: tuple[str, ...] = tuple(SETTING_TYPES)

@@ -185,7 +185,7 @@ def main() -> int:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     configure_logging(config.log_level)
-    script = load_or_explain(config.dialogues_dir, "bot")
+    script = load_or_explain(config.dialogues_dir, "bot", config.cache_dir)
     if script is None:
         return 1
     try:

@@ -18,7 +18,6 @@ from telegram.ext import ContextTypes
 
 from bot.coach import Coach
 from bot.core.commands import event_for_command, parse_command
-from bot.core.crisis import detect_crisis
 from bot.core.events import Event, NotText, Press, SendText
 from bot.core.turn import Export, OutMessage, Turn
 from bot.schedule.dispatcher import Unreachable
@@ -71,7 +70,7 @@ class TelegramShell:
         if command is None:
             return SendText(message.text)
         name, args = command
-        if args and detect_crisis(args) is not None:
+        if args and self.coach.script.screen.screen(args) is not None:
             return SendText(args)  # words of danger come first, whatever the command
         event = event_for_command(name, self.coach.script)
         if event is None:

@@ -1,162 +1,20 @@
-"""Apology check: the shapes that turn an apology into a non-apology.
+"""Legacy apology check, kept until the compiler loads dialogues/checks/apology.yaml.
 
-A sincere apology says what I did, what it did to you, that it was my choice and what
-I am changing. This check looks for the usual ways a draft slips out of that: a
-conditional ("sorry if"), regret for the partner's feelings instead of one's actions
-("sorry you feel"), a "but" that takes the apology back, the passive voice, shared
-blame, minimising words, blaming the partner, and excuses.
-
-This module also holds the small matching engine the other checks use (`Rule`, `rule`,
-`scan`, `normalise`): patterns are written against a normalised copy of the text
-(lower case, straight apostrophes, single spaces) and every match is mapped back to the
-person's own words, exactly as they typed them.
+The rules now live in `dialogues/checks/apology.yaml`, compiled by
+`bot.core.checks.compile_check`. This module keeps the old Python rules only so that
+`TEXT_CHECKS` works until the lead wires the compiled checks in; delete it then.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-from bot.core.checks import Finding, TextCheck
-
-# --------------------------------------------------------------------------------------
-# Matching engine (shared by the apology, defensiveness and validation checks)
-# --------------------------------------------------------------------------------------
-
-_APOSTROPHES = frozenset("\u2019\u2018\u201a\u201b\u02bc\u02b9\uff07\u0060\u00b4\u2032")
-_QUOTES = frozenset("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb")
-_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
-_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
-# Punctuation that sits against the word before it: "sorry , but" reads as "sorry, but",
-# and "sorry,but" as "sorry, but".
-_TIGHT = frozenset(",.;:!?")
-
-
-@dataclass(frozen=True)
-class Normalised:
-    """A matching copy of a text, with where each of its characters came from."""
-
-    text: str
-    origin: tuple[int, ...]  # origin[i]: index in the original of normalised character i
-
-    def original_span(self, start: int, end: int, original: str) -> tuple[int, int]:
-        first = self.origin[start]
-        last = self.origin[end - 1] + 1
-        while last < len(original) and unicodedata.combining(original[last]):
-            last += 1  # keep accents typed as separate marks with their letter
-        return first, last
-
-
-def normalise(text: str) -> Normalised:
-    """Lower case, straight quotes, whitespace runs as one space; positions kept."""
-    out: list[str] = []
-    origin: list[int] = []
-    pending_space = -1  # where the whitespace run waiting to become one space began
-
-    def emit(chars: str, at: int) -> None:
-        for c in chars:
-            out.append(c)
-            origin.append(at)
-
-    for i, ch in enumerate(text):
-        if ch in _INVISIBLE or unicodedata.combining(ch):
-            continue
-        if ch.isspace():
-            if pending_space < 0:
-                pending_space = i
-            continue
-        if ch in _APOSTROPHES:
-            mapped = "'"
-        elif ch in _QUOTES:
-            mapped = '"'
-        elif ch in _DASHES:
-            mapped = "-"
-        elif ch == "\u2026":
-            mapped = "..."
-        else:
-            mapped = unicodedata.normalize("NFKC", ch).lower()
-        if not mapped:
-            continue
-        if pending_space >= 0:
-            if out and mapped[0] not in _TIGHT:
-                emit(" ", pending_space)
-            pending_space = -1
-        elif out and out[-1] in _TIGHT and mapped[0].isalpha():
-            emit(" ", i)
-        emit(mapped, i)
-    return Normalised("".join(out), tuple(origin))
-
-
-def _loosen(pattern: str) -> str:
-    """Make every apostrophe outside a character class optional: "don't" also finds "dont"."""
-    out: list[str] = []
-    in_class = escaped = False
-    for c in pattern:
-        out.append(c)
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif c == "[":
-            in_class = True
-        elif c == "]":
-            in_class = False
-        elif c == "'" and not in_class:
-            out.append("?")
-    return "".join(out)
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    patterns: tuple[re.Pattern[str], ...]
+from bot.core.checks.compile import loosen
+from bot.core.checks.matching import Finding, Rule, matcher
+from bot.core.checks.model import TextCheck
 
 
 def rule(rule_id: str, *patterns: str) -> Rule:
-    """A rule from regexes over the normalised text.
-
-    The quote is the whole match, or the group named `q` when the pattern has one. A
-    match in which `q` took no part is an exception the pattern consumed on purpose
-    ("not only … but"), so it yields nothing. In patterns, write apostrophes plainly
-    (they become optional) and write `\\x27` inside look-behinds, which need a fixed width.
-    """
-    return Rule(rule_id, tuple(re.compile(_loosen(p)) for p in patterns))
-
-
-def scan(text: str, rules: Sequence[Rule]) -> tuple[Finding, ...]:
-    """Run the rules over `text`; findings in text order, each quoting the original words.
-
-    Within one rule, overlapping matches count once (the earliest, then the longest),
-    and the same words found twice are reported once: the feedback would only repeat.
-    """
-    norm = normalise(text)
-    found: list[tuple[int, int, int, Finding]] = []
-    for order, r in enumerate(rules):
-        candidates: list[tuple[int, int]] = []
-        for pattern in r.patterns:
-            has_q = "q" in pattern.groupindex
-            for m in pattern.finditer(norm.text):
-                start, end = m.span("q") if has_q else m.span()
-                if start < 0 or start == end:
-                    continue
-                candidates.append((start, end))
-        candidates.sort(key=lambda span: (span[0], span[0] - span[1]))
-        taken: list[tuple[int, int]] = []
-        seen: set[str] = set()
-        for start, end in candidates:
-            if any(start < t_end and t_start < end for t_start, t_end in taken):
-                continue
-            taken.append((start, end))
-            words = norm.text[start:end]
-            if words in seen:
-                continue
-            seen.add(words)
-            o_start, o_end = norm.original_span(start, end, text)
-            found.append((o_start, order, o_end, Finding(r.id, text[o_start:o_end])))
-    found.sort(key=lambda item: item[:3])
-    return tuple(item[3] for item in found)
+    """A rule from regexes over the normalised text; apostrophes in them are optional."""
+    return Rule(rule_id, tuple(matcher(loosen(p)) for p in patterns))
 
 
 # --------------------------------------------------------------------------------------
@@ -332,11 +190,9 @@ _RULES: tuple[Rule, ...] = (
     ),
 )
 
-RULE_IDS: tuple[str, ...] = tuple(r.id for r in _RULES)
+CHECK = TextCheck("apology", _RULES)
+RULE_IDS: tuple[str, ...] = CHECK.rules
 
 
 def run(text: str) -> tuple[Finding, ...]:
-    return scan(text, _RULES)
-
-
-CHECK = TextCheck("apology", RULE_IDS, run)
+    return CHECK.run(text)

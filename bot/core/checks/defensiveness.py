@@ -4,12 +4,16 @@ Used on what the person would say back to a hurt partner. It looks for the pivot
 ("but"), comparisons that shrink the harm ("at least"), counter-attacks ("you also",
 "what about you"), "I already said sorry", impatience with the healing ("how long will
 this take", "get over it"), explaining or justifying, and denying or minimising.
+
+Legacy: the rules now live in `dialogues/checks/defensiveness.yaml`; this module only keeps
+`TEXT_CHECKS` working until the compiled checks are wired in. Delete it then.
 """
 
 from __future__ import annotations
 
-from bot.core.checks import Finding, TextCheck
-from bot.core.checks.apology import HOWEVER, Rule, rule, scan
+from bot.core.checks.apology import HOWEVER, rule
+from bot.core.checks.matching import Finding, Rule
+from bot.core.checks.model import TextCheck
 
 _WORDS3 = r"(?: [\w'-]+){0,3}"  # up to three following words, to make a quote readable
 
@@ -138,11 +142,9 @@ _RULES: tuple[Rule, ...] = (
     ),
 )
 
-RULE_IDS: tuple[str, ...] = tuple(r.id for r in _RULES)
+CHECK = TextCheck("defensiveness", _RULES)
+RULE_IDS: tuple[str, ...] = CHECK.rules
 
 
 def run(text: str) -> tuple[Finding, ...]:
-    return scan(text, _RULES)
-
-
-CHECK = TextCheck("defensiveness", RULE_IDS, run)
+    return CHECK.run(text)

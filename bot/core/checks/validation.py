@@ -5,12 +5,16 @@ to feel ("you shouldn't feel"), telling them to stop feeling it ("calm down"), j
 the feeling ("you're overreacting"), shrinking it ("it's not that bad", "at least"),
 "I understand, but", hurrying it ("you'll get over it"), questioning it ("why are you
 still upset?"), and presuming to know it ("I know how you feel").
+
+Legacy: the rules now live in `dialogues/checks/validation.yaml`; this module only keeps
+`TEXT_CHECKS` working until the compiled checks are wired in. Delete it then.
 """
 
 from __future__ import annotations
 
-from bot.core.checks import Finding, TextCheck
-from bot.core.checks.apology import HOWEVER, Rule, rule, scan
+from bot.core.checks.apology import HOWEVER, rule
+from bot.core.checks.matching import Finding, Rule
+from bot.core.checks.model import TextCheck
 
 _WORDS3 = r"(?: [\w'-]+){0,3}"  # up to three following words, to make a quote readable
 _FEELINGS = (
@@ -145,11 +149,9 @@ _RULES: tuple[Rule, ...] = (
     ),
 )
 
-RULE_IDS: tuple[str, ...] = tuple(r.id for r in _RULES)
+CHECK = TextCheck("validation", _RULES)
+RULE_IDS: tuple[str, ...] = CHECK.rules
 
 
 def run(text: str) -> tuple[Finding, ...]:
-    return scan(text, _RULES)
-
-
-CHECK = TextCheck("validation", RULE_IDS, run)
+    return CHECK.run(text)

@@ -1,0 +1,463 @@
+"""Compile one `kind: text_check` file into a `TextCheck`, naming every problem by line.
+
+Pure: it takes the mapping `bot.core.yamlsource.parse_yaml` made of the file (which knows
+the line of every key), never a path to open. The format is described in
+`dialogues/FORMAT.md`, section "Text checks".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.core.checks.matching import Matcher, Rule, matcher
+from bot.core.checks.model import Requirement, TextCheck
+from bot.core.checks.text import Spelling
+from bot.core.yamlsource import LineDict, LineList
+
+FORMAT_VERSION = 1
+KIND = "text_check"
+MAX_REPEAT = 6  # the largest N allowed in a bounded repeat {0,N}
+
+TOP_KEYS = ("version", "kind", "check", "define", "spelling", "rules", "strengths", "requires")
+RULE_KEYS = ("id", "patterns", "unless")
+REQUIRES_KEYS = ("any_of", "all_of")
+# Ids that would collide with the feedback keys check.<check>.ok / .thin.N / .praise.<id>.N
+RESERVED_IDS = frozenset({"ok", "thin", "praise"})
+
+# Fragments every check can use without defining them.
+BUILTIN_FRAGMENTS: Mapping[str, str] = {
+    "w": r"[^ .!?;]+",  # one word, with any punctuation stuck to it ("hurt," "you’re")
+    "few": r"(?: [^ .!?;]+){0,3}",  # up to three more words: lengthens a quote to read well
+    "gap": r"(?: [^ .!?;]+){0,6}",  # up to six more words, within one sentence
+    "end": r"(?=[ ]?[.!?;,]|$)",  # the end of a sentence or clause comes next
+}
+
+_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_REFERENCE = re.compile(r"(?<!\\)\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_REPEAT = re.compile(r"\{(\d*)(,?)(\d*)\}")
+_SPELLING_WORD = re.compile(r"^[a-z0-9']+$")
+_SPELLING_VALUE = re.compile(r"^[a-z0-9']+(?: [a-z0-9']+)*$")
+
+Diagnostics = list[tuple[int, str]]
+
+
+def compile_check(path: str, doc: LineDict) -> tuple[TextCheck | None, Diagnostics]:
+    """The check in `doc` (read from `path`), or None with every problem as (line, message)."""
+    out: Diagnostics = []
+    _keys(doc, TOP_KEYS, "at the top of a text check", out)
+    if doc.get("version") != FORMAT_VERSION:
+        got = doc.get("version")
+        msg = f"unsupported version {got!r}: use version: {FORMAT_VERSION}"
+        out.append((doc.line_of("version"), msg if "version" in doc else "missing 'version'"))
+    if doc.get("kind") != KIND:
+        out.append((doc.line_of("kind"), f"a text check has kind: {KIND}"))
+    name = doc.get("check")
+    if not isinstance(name, str) or not _ID.match(name):
+        out.append((doc.line_of("check"), f"'check' must be a lower_case name, not {name!r}"))
+        name = ""
+    else:
+        stem = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        if path.endswith((".yaml", ".yml")) and stem != name:
+            out.append((doc.line_of("check"), f"check {name!r} is in a file named {stem!r}"))
+    fragments = _fragments(doc, out)
+    spelling = _spelling(doc, out)
+    problems = _rules(doc, "rules", fragments, out, required=True)
+    strengths = _rules(doc, "strengths", fragments, out, required=False)
+    taken = {r.id for r in problems}
+    raw_strengths = doc.get("strengths")
+    for r in strengths:
+        if r.id in taken:
+            line = _id_line(raw_strengths, r.id, doc.line_of("strengths"))
+            out.append((line, f"id {r.id!r} names both a rule and a strength"))
+    requires = _requires(doc, {r.id for r in strengths}, out)
+    if out:
+        return None, sorted(out)
+    check = TextCheck(name, tuple(problems), tuple(strengths), requires, spelling)
+    return check, []
+
+
+# --- sections ----------------------------------------------------------------------------
+
+
+def _keys(mapping: LineDict, known: tuple[str, ...], where: str, out: Diagnostics) -> None:
+    for key in mapping:
+        if key not in known:
+            out.append((mapping.line_of(key), f"unknown key {key!r} {where} (known: {', '.join(known)})"))
+
+
+def _fragments(doc: LineDict, out: Diagnostics) -> dict[str, str | None]:
+    """Each define, expanded; None for one that is broken (already reported)."""
+    fragments: dict[str, str | None] = dict(BUILTIN_FRAGMENTS)
+    raw = doc.get("define")
+    if raw is None:
+        return fragments
+    if not isinstance(raw, LineDict):
+        out.append((doc.line_of("define"), "'define' must be a mapping of name: pattern"))
+        return fragments
+    for name, text in raw.items():
+        line = raw.line_of(name)
+        if not isinstance(name, str) or not _ID.match(name):
+            out.append((line, f"fragment name {name!r} must be lower_case"))
+            continue
+        if name in BUILTIN_FRAGMENTS:
+            out.append((line, f"fragment {{{name}}} is built in; choose another name"))
+            continue
+        if not isinstance(text, str) or not text:
+            out.append((line, f"fragment {{{name}}} must be a pattern string"))
+            fragments[name] = None
+            continue
+        expanded = _expand(text, fragments, line, f"fragment {{{name}}}", out)
+        if expanded is not None and _pattern_problem(expanded, line, f"fragment {{{name}}}", out):
+            expanded = None
+        fragments[name] = expanded
+    return fragments
+
+
+def _spelling(doc: LineDict, out: Diagnostics) -> Spelling:
+    raw = doc.get("spelling")
+    if raw is None:
+        return Spelling()
+    if not isinstance(raw, LineDict):
+        out.append((doc.line_of("spelling"), "'spelling' must be a mapping of word: word"))
+        return Spelling()
+    words: dict[str, str] = {}
+    for key, value in raw.items():
+        line = raw.line_of(key)
+        if not isinstance(key, str) or not _SPELLING_WORD.match(key):
+            out.append((line, f"spelling {key!r}: write one lower-case word"))
+        elif not isinstance(value, str) or not _SPELLING_VALUE.match(value):
+            out.append((line, f"spelling {key!r}: read as lower-case words, not {value!r}"))
+        else:
+            words[key] = value
+    return Spelling.of(words)
+
+
+def _rules(
+    doc: LineDict,
+    section: str,
+    fragments: Mapping[str, str | None],
+    out: Diagnostics,
+    required: bool,
+) -> list[Rule]:
+    raw = doc.get(section)
+    kind = "rule" if section == "rules" else "strength"
+    if raw is None:
+        if required:
+            out.append((doc.line, f"missing '{section}': a text check needs at least one {kind}"))
+        return []
+    if not isinstance(raw, LineList) or not raw:
+        out.append((doc.line_of(section), f"'{section}' must be a list of {kind}s"))
+        return []
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for item in raw:
+        line = getattr(item, "line", raw.line)
+        if not isinstance(item, LineDict):
+            out.append((line, f"each {kind} is a mapping with id and patterns"))
+            continue
+        rule_id = item.get("id")
+        if not isinstance(rule_id, str) or not _ID.match(rule_id):
+            out.append((item.line_of("id"), f"{kind} id {rule_id!r} must be lower_case"))
+            rule_id = None
+        elif rule_id in RESERVED_IDS:
+            out.append((item.line_of("id"), f"{kind} id {rule_id!r} is reserved for feedback keys"))
+        elif rule_id in seen:
+            out.append((item.line_of("id"), f"duplicate {kind} id {rule_id!r}"))
+        label = f"{kind} {rule_id!r}" if rule_id else kind
+        _keys(item, RULE_KEYS, f"in {label}", out)
+        patterns = _patterns(item, "patterns", fragments, label, out, required=True)
+        unless = _patterns(item, "unless", fragments, label, out, required=False)
+        if rule_id is not None:
+            seen.add(rule_id)
+            if patterns is not None and unless is not None:
+                rules.append(Rule(rule_id, patterns, unless))
+    return rules
+
+
+def _patterns(
+    item: LineDict,
+    key: str,
+    fragments: Mapping[str, str | None],
+    label: str,
+    out: Diagnostics,
+    required: bool,
+) -> tuple[Matcher, ...] | None:
+    raw = item.get(key)
+    if raw is None:
+        if required:
+            out.append((item.line, f"{label} has no '{key}'"))
+            return None
+        return ()
+    if not isinstance(raw, LineList) or not raw:
+        out.append((item.line_of(key), f"'{key}' in {label} must be a list of patterns"))
+        return None
+    matchers: list[Matcher] = []
+    ok = True
+    for text, line in zip(raw, _item_lines(item, key, raw), strict=True):
+        where = f"{key[:-1] if key == 'patterns' else key} of {label}"
+        if not isinstance(text, str) or not text:
+            out.append((line, f"a pattern of {label} must be a string"))
+            ok = False
+            continue
+        compiled = _pattern(text, fragments, line, where, out)
+        if compiled is None:
+            ok = False
+        else:
+            matchers.append(compiled)
+    return tuple(matchers) if ok else None
+
+
+def _requires(doc: LineDict, strengths: set[str], out: Diagnostics) -> Requirement | None:
+    raw = doc.get("requires")
+    if raw is None:
+        return None
+    if not isinstance(raw, LineDict):
+        out.append((doc.line_of("requires"), "'requires' must be a mapping with any_of or all_of"))
+        return None
+    _keys(raw, REQUIRES_KEYS, "in requires", out)
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in REQUIRES_KEYS:
+        value = raw.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, LineList) or not value:
+            out.append((raw.line_of(key), f"requires.{key} must be a list of strength ids"))
+            continue
+        for name in value:
+            if name not in strengths:
+                known = ", ".join(sorted(strengths)) or "none defined"
+                out.append((raw.line_of(key), f"requires.{key} names unknown strength {name!r} (known: {known})"))
+        lists[key] = tuple(str(v) for v in value)
+    if not lists:
+        out.append((raw.line, "'requires' needs any_of or all_of"))
+        return None
+    return Requirement(lists.get("any_of", ()), lists.get("all_of", ()))
+
+
+# --- one pattern ---------------------------------------------------------------------------
+
+
+def _pattern(
+    text: str, fragments: Mapping[str, str | None], line: int, where: str, out: Diagnostics
+) -> Matcher | None:
+    expanded = _expand(text, fragments, line, where, out)
+    if expanded is None or _pattern_problem(expanded, line, where, out):
+        return None
+    try:
+        compiled = matcher(loosen(expanded))
+    except re.error as exc:
+        out.append((line, f"{where} does not compile: {exc.msg}"))
+        return None
+    if compiled.regex.match("") is not None and not compiled.boundary:
+        out.append((line, f"{where} matches empty text"))
+        return None
+    return compiled
+
+
+def _expand(
+    text: str, fragments: Mapping[str, str | None], line: int, where: str, out: Diagnostics
+) -> str | None:
+    """Replace each {name} by its fragment; None when one is unknown or broken."""
+    ok = True
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal ok
+        name = m.group(1)
+        if name not in fragments:
+            known = ", ".join(sorted(fragments))
+            out.append((line, f"{where} uses unknown fragment {{{name}}} (known: {known})"))
+            ok = False
+            return ""
+        value = fragments[name]
+        if value is None:
+            ok = False  # the fragment itself is broken, and was reported where it is defined
+            return ""
+        return f"(?:{value})"
+
+    expanded = _REFERENCE.sub(one, text)
+    return expanded if ok else None
+
+
+def _pattern_problem(pattern: str, line: int, where: str, out: Diagnostics) -> bool:
+    problem = superlinear(pattern)
+    if problem is not None:
+        out.append((line, f"{where}: {problem}"))
+        return True
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        out.append((line, f"{where} does not compile: {exc.msg}"))
+        return True
+    return False
+
+
+def superlinear(pattern: str) -> str | None:
+    """Why `pattern` could take more than linear time, or None.
+
+    Forbidden: `*` or `+` (or `{n,}`) right after a group or after a class that spans
+    words (one that matches both a letter and a space, like `.` or `[^.!?]`); a bounded
+    repeat `{m,N}` with N over 6; a repeated group inside a repeated group; backreferences.
+    `\\w+`, `[a-z']+` and other repeats of a single-word class are fine.
+    """
+    i = 0
+    n = len(pattern)
+    prev: str | None = None  # what the next quantifier repeats: "group", "wide", "narrow"
+    prev_nested = False  # the group just closed holds a repeated group
+    stack: list[bool] = []  # per open group: does it hold a repeated group?
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            token = _escape_token(pattern, i)
+            if re.fullmatch(r"\\[1-9]\d*", token):
+                return f"backreference {token} is not allowed"
+            prev = "wide" if _spans_words(token) else "narrow"
+            i += len(token)
+            continue
+        if c == "[":
+            end = _class_end(pattern, i)
+            token = pattern[i : end + 1]
+            prev = "wide" if _spans_words(token) else "narrow"
+            i = end + 1
+            continue
+        if c == "(":
+            if pattern.startswith("(?P=", i):
+                return "backreference (?P=…) is not allowed"
+            stack.append(False)
+            prev = None
+            i += 1
+            if pattern.startswith("?", i):  # (?: (?= (?! (?<= (?<! (?P<name> (?i)
+                close = pattern.find(">", i) if pattern.startswith("?P<", i) else -1
+                i = close + 1 if close >= 0 else i + 1
+                while i < n and pattern[i] in ":=!<":
+                    i += 1
+            continue
+        if c == ")":
+            prev_nested = stack.pop() if stack else False
+            prev = "group"
+            i += 1
+            continue
+        if c in "*+" or (c == "{" and _REPEAT.match(pattern, i)):
+            if c == "{":
+                m = _REPEAT.match(pattern, i)
+                assert m is not None
+                low, comma, high = m.groups()
+                unbounded = bool(comma) and not high
+                top = int(high or low or "0")
+                token = m.group()
+                length = len(token)
+            else:
+                unbounded, top, token, length = True, 0, c, 1
+            if unbounded and prev in ("group", "wide"):
+                what = "a group" if prev == "group" else "a class that spans words"
+                return (
+                    f"'{token}' after {what} can take super-linear time; "
+                    f"write a bounded repeat {{0,N}} with N ≤ {MAX_REPEAT}"
+                )
+            if not unbounded and top > MAX_REPEAT:
+                return f"repeat {token} goes over {MAX_REPEAT}; use at most {{0,{MAX_REPEAT}}}"
+            if prev == "group" and top != 1:
+                if prev_nested:
+                    return "a repeated group inside a repeated group can take super-linear time"
+                if stack:
+                    stack[-1] = True
+            i += length
+            if i < n and pattern[i] in "?+":  # lazy or possessive
+                i += 1
+            prev = None
+            continue
+        if c == "?":
+            prev = None  # an optional atom; it repeats nothing
+        elif c == "|":
+            prev = None
+        elif c == ".":
+            prev = "wide"
+        elif c in "^$":
+            prev = None
+        else:
+            prev = "narrow"
+        i += 1
+    return None
+
+
+def _escape_token(pattern: str, i: int) -> str:
+    nxt = pattern[i + 1 : i + 2]
+    if nxt == "x":
+        return pattern[i : i + 4]
+    if nxt == "u":
+        return pattern[i : i + 6]
+    if nxt.isdigit():
+        m = re.match(r"\\\d+", pattern[i:])
+        return m.group() if m else pattern[i : i + 2]
+    return pattern[i : i + 2]
+
+
+def _class_end(pattern: str, i: int) -> int:
+    j = i + 1
+    if pattern.startswith("^", j):
+        j += 1
+    if pattern.startswith("]", j):
+        j += 1
+    while j < len(pattern):
+        if pattern[j] == "\\":
+            j += 2
+            continue
+        if pattern[j] == "]":
+            return j
+        j += 1
+    return len(pattern) - 1
+
+
+def _spans_words(token: str) -> bool:
+    """Whether one step of `token` can match a letter and also a space."""
+    try:
+        atom = re.compile(token)
+    except re.error:
+        return False
+    return atom.fullmatch(" ") is not None and atom.fullmatch("a") is not None
+
+
+def loosen(pattern: str) -> str:
+    """Make every apostrophe outside a character class optional: "don't" also finds "dont"."""
+    out: list[str] = []
+    in_class = escaped = False
+    for c in pattern:
+        out.append(c)
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == "[":
+            in_class = True
+        elif c == "]":
+            in_class = False
+        elif c == "'" and not in_class:
+            out.append("?")
+    return "".join(out)
+
+
+# --- where list items were written ---------------------------------------------------------
+
+
+def _item_lines(parent: LineDict, key: str, seq: LineList) -> list[int]:
+    """The line of each item of `seq`, the value of `parent[key]`.
+
+    Uses the lines the YAML reader recorded when it records them (`item_lines`); else a
+    list written on its key's line (`[a, b]`) is all on that line, and a block list has one
+    item per line from its first dash.
+    """
+    recorded: Any = getattr(seq, "item_lines", None)
+    if isinstance(recorded, list) and len(recorded) == len(seq):
+        return [int(x) for x in recorded]
+    if seq.line == parent.line_of(key):
+        return [seq.line] * len(seq)
+    return [seq.line + k for k in range(len(seq))]
+
+
+def _id_line(raw: Any, rule_id: str, default: int) -> int:
+    if isinstance(raw, LineList):
+        for item in raw:
+            if isinstance(item, LineDict) and item.get("id") == rule_id:
+                return item.line_of("id")
+    return default

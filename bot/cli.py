@@ -24,7 +24,7 @@ def check(directory: Path) -> int:
     return 0
 
 
-def screen(directory: Path, source: Path | None, only: str | None) -> int:
+def screen(directory: Path, source: Path | None, only: str | None, *, report: bool) -> int:
     from bot.config import load_config
     from bot.screen_cli import main as screen_main
 
@@ -33,6 +33,15 @@ def screen(directory: Path, source: Path | None, only: str | None) -> int:
         for diagnostic in result.errors:
             print(diagnostic, file=sys.stderr)
         return 1
+    if report:
+        from bot.screen_report import evaluate, format_report, held_out, independent
+
+        for title, rows in (
+            ("held-out split of the corpus", held_out(result.corpus)),
+            ("independent set (tests/data/screen_independent)", independent()),
+        ):
+            print(format_report(title, evaluate(result.script.screen, rows)))
+        return 0
     return screen_main(result.script, source, only, sys.stdout)
 
 
@@ -71,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         "--check", default=None, help="run one: crisis, apology, defensiveness, validation, ..."
     )
     p_screen.add_argument("--dialogues", type=Path, default=DEFAULT_DIALOGUES)
+    p_screen.add_argument(
+        "--report", action="store_true", help="print recall and false alarms on the held-out sets"
+    )
     sub.add_parser("run", help="run the Telegram bot")
     sub.add_parser("new-key", help="print a fresh ENCRYPTION_KEY")
     p_rotate = sub.add_parser(
@@ -88,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return check(args.directory)
     if args.command == "screen":
-        return screen(args.dialogues, args.file, args.check)
+        return screen(args.dialogues, args.file, args.check, report=args.report)
     if args.command == "console":
         from bot.console import main as console_main
 

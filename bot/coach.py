@@ -47,6 +47,8 @@ class Coach:
         now = self.clock()
         session = await self.store.load(user_id, now)
         turn = step(self.script, session, event, now)
+        if not turn.persist:
+            return turn  # no consent to storage (yet): nothing of this turn is kept
         if any(isinstance(e, Erase) for e in turn.effects):
             await self.store.delete_user(user_id)  # they confirmed; nothing of them stays
             return turn

@@ -93,7 +93,9 @@ def _above(sorted_scores: Sequence[float], share: float) -> float:
     return min(0.999999, sorted_scores[len(sorted_scores) - 1 - allowed] + 1e-6)
 
 
-def _fit(rows: Sequence[Example], feats: Sequence[set[str]], settings: ModelSettings) -> dict[str, Any]:
+def _fit(
+    rows: Sequence[Example], feats: Sequence[set[str]], settings: ModelSettings
+) -> dict[str, Any]:
     from scipy.sparse import csr_matrix
 
     counts: dict[str, int] = {}

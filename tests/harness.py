@@ -67,7 +67,8 @@ async def running_bot(
     **overrides: object,
 ) -> AsyncIterator[MendBot]:
     config = config_for(fake, db, **overrides)
-    bot = build_bot(config, script or real_script(), SqliteStore(db), clock or FakeClock())
+    store = SqliteStore(db, config.cipher())
+    bot = build_bot(config, script or real_script(), store, clock or FakeClock())
     await bot.start()
     try:
         yield bot

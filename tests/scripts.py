@@ -10,7 +10,7 @@ from bot.core.model import Script
 ROOT = Path(__file__).resolve().parent.parent
 DIALOGUES = ROOT / "dialogues"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-ENGINE_FLOWS = ("safety_followup",)
+ENGINE_FLOWS = ("safety_followup", "welcome")
 
 
 def shared_sources() -> dict[str, str]:

@@ -140,12 +140,16 @@ async def test_graded_response_end_to_end(fake: FakeBotApi, db: Path) -> None:
         await user.wait_for(lambda m: "How are you doing today?" in (m.text or ""))
         # Clear: interrupts at once.
         await user.send_text(CLEAR)
-        await user.wait_for(lambda m: "Samaritans" in (m.text or "") and m.message_id > lines.message_id)
+        await user.wait_for(
+            lambda m: "Samaritans" in (m.text or "") and m.message_id > lines.message_id
+        )
     store = SqliteStore(db)
     await store.open()
     exported = await store.export_user(301)
     await store.close()
-    kinds = [f["kind"] for f in exported["crisis_flags"]]  # type: ignore[index, union-attr]
+    flags = exported["crisis_flags"]
+    assert isinstance(flags, list)
+    kinds = [f["kind"] for f in flags]
     assert kinds == ["suicide", "suicide"]
     dumped = repr(exported)
     assert UNCLEAR not in dumped and CLEAR not in dumped  # the words themselves never kept

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from bot.core.compiler import compile_script
-from bot.core.screening import CrisisKind
 from bot.core.model import Script
 from bot.core.resources import FALLBACK, KINDS, check_resources, resources_html
+from bot.core.screening import CrisisKind
 from bot.core.yamlsource import LineDict, parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -261,7 +261,10 @@ def test_lexicon_problems_name_their_lines() -> None:
     ],
 )
 def test_super_linear_shapes_are_refused(pattern: str) -> None:
-    text = f"version: 1\nkind: crisis_lexicon\nlanguage: en\nrules:\n  - id: r\n    kind: suicide\n    patterns: ['{pattern}']\n"
+    text = (
+        "version: 1\nkind: crisis_lexicon\nlanguage: en\nrules:\n"
+        f"  - id: r\n    kind: suicide\n    patterns: ['{pattern}']\n"
+    )
     assert _compile(text), pattern
 
 

@@ -47,7 +47,7 @@ from bot.core.screening import Screen
 from bot.core.screening.corpus import Example, parse_corpus
 from bot.core.screening.lexicon import Lexicon, compile_lexicon
 from bot.core.screening.model_settings import ModelSettings, compile_model_settings
-from bot.core.session import ALWAYS_NAMES, SETTING_TYPES
+from bot.core.session import ALWAYS_NAMES, FLAGGED_SUFFIX, SETTING_TYPES
 from bot.core.setting_parsers import PARSERS
 from bot.core.template import NAME, Template, TemplateError, parse_template
 from bot.core.yamlsource import LineDict, LineList, parse_yaml
@@ -63,7 +63,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 _ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a", "blockquote", "tg-spoiler"}
 
 FLOW_KEYS = {"version", "kind", "id", "title", "summary", "start", "nodes"}
-FLOW_KEYS |= {"interrupts", "couples_talk"}
+FLOW_KEYS |= {"interrupts", "couples_talk", "before_consent"}
 NODE_KEYS = {"say", "next", "choices", "ask", "save", "check", "optional", "branch"}
 NODE_KEYS |= {"call", "goto", "end", "do", "wait", "skip", "skip_to", "promises", "thought", "set"}
 SAFETY_VALUES = ("clear", "flagged")
@@ -394,6 +394,7 @@ def _flow(path: str, doc: LineDict, report: _Report) -> Flow | None:
         path,
         interrupts=doc.get("interrupts") is True,
         couples_talk=doc.get("couples_talk") is True,
+        before_consent=doc.get("before_consent") is True,
     )
     _check_graph(flow, report)
     return flow
@@ -876,6 +877,8 @@ def _templates_of(node: Node) -> list[Template]:
 def _saves(node: Node) -> set[str]:
     """Answer names a node (or one of its choices) can store."""
     names = {node.ask.save} if node.ask else set()
+    if node.ask is not None and node.ask.check:
+        names.add(node.ask.save + FLAGGED_SUFFIX)  # marked when kept despite the check's notes
     specs = list(node.effects) + [s for c in node.choices for s in c.effects]
     return names | {s.name for s in specs if isinstance(s, AnswerSpec)}
 

@@ -29,8 +29,6 @@ from bot.core.events import (
     Timer,
 )
 from bot.core.export_format import EXPORT_STRINGS
-from bot.core.resources import resources_html
-from bot.core.screening import CrisisKind, Signal
 from bot.core.model import (
     AnswerSpec,
     BranchArm,
@@ -49,7 +47,9 @@ from bot.core.model import (
     Script,
     SettingSpec,
 )
-from bot.core.session import Frame, Position, Session
+from bot.core.resources import resources_html
+from bot.core.screening import CrisisKind, Signal
+from bot.core.session import FLAGGED_SUFFIX, Frame, Position, Session
 from bot.core.setting_parsers import PARSERS, Parsed
 from bot.core.timezones import load_zone
 from bot.core.turn import (
@@ -71,6 +71,8 @@ from bot.core.turn_builder import TurnBuilder
 
 MENU_FLOW = "menu"
 ONBOARDING_FLOW = "onboarding"
+WELCOME_FLOW = "welcome"  # before consent: stores nothing
+CONSENT_ANSWER = "onboarding.consent"
 SAFETY_FLOW = "safety"
 MAX_ANSWER_CHARS = 3000  # a long answer is welcome; past this we ask for the heart of it
 MAX_PROMISE_LABEL = 60
@@ -117,14 +119,17 @@ REQUIRED_STRINGS = (
     "safety.unsure_button",
     "safety.unsafe_button",
     "safety.safe_reply",
+    "privacy.encrypted",
+    "privacy.not_encrypted",
     *(f"crisis.{kind.value}" for kind in CrisisKind),
     *(f"parse.{name}" for name in PARSERS),
     *EXPORT_STRINGS,
 )
+CHECKIN_FLOW = "checkin"  # planned daily by the store's schedule
 SAFETY_FOLLOWUP_FLOW = "safety_followup"  # the gentle message the day after a crisis card
 SAFETY_FOLLOWUP_AFTER = timedelta(days=1)
-REQUIRED_FLOWS = (MENU_FLOW, ONBOARDING_FLOW, "help", "privacy", "settings", "progress",
-                  SAFETY_FOLLOWUP_FLOW)  # fmt: skip
+REQUIRED_FLOWS = (MENU_FLOW, ONBOARDING_FLOW, WELCOME_FLOW, "help", "privacy", "settings",
+                  "progress", SAFETY_FOLLOWUP_FLOW)  # fmt: skip
 # One letter a crisis kind, inside the answer buttons of "are you safe right now?".
 KIND_CODES = {"s": CrisisKind.SUICIDE, "h": CrisisKind.SELF_HARM, "o": CrisisKind.HARM_OTHERS,
               "a": CrisisKind.ABUSE}  # fmt: skip
@@ -137,6 +142,12 @@ def step(script: Script, session: Session, event: Event, now: datetime) -> Turn:
     b = TurnBuilder(script, _valid(script, session), now)
     if b.session is not session and session.position is not None:
         b.say_string("content_changed")
+    if not consented(b.session):
+        _before_consent(b, event)
+        if not _consent_given(b):
+            return dataclasses.replace(b.turn(), persist=False)
+        b.session = dataclasses.replace(b.session, known=True)
+        return b.turn()
     match event:
         case Hello():
             _hello(b)
@@ -166,6 +177,45 @@ def step(script: Script, session: Session, event: Event, now: datetime) -> Turn:
         case Timer(flow=flow, node=node):
             _timer(b, flow, node)
     return b.turn()
+
+
+def consented(session: Session) -> bool:
+    """Whether the person agreed to storage. Nothing is stored before they say yes, so a
+    person the store does not know (new, or after /delete) has not, whatever old button
+    or command they send; only the welcome flow runs for them."""
+    return session.known
+
+
+def _consent_given(b: TurnBuilder) -> bool:
+    return SaveAnswer(CONSENT_ANSWER, "yes") in b.effects
+
+
+def _before_consent(b: TurnBuilder, event: Event) -> None:
+    """Before consent only the welcome flow runs, and the crisis screen always does."""
+    if isinstance(event, Press):
+        code = buttons.decode(event.data)
+        flow = b.script.flows.get(code.flow) if code is not None else None
+        if (
+            code is not None
+            and code.version == b.script.version
+            and flow is not None
+            and flow.before_consent
+            and code.node in flow.nodes
+        ):
+            b.move(Position(code.flow, code.node))  # the button names its own step
+            _press(b, event.data)
+            return
+    if isinstance(event, SendText):
+        signal = b.script.screen.screen(event.text)
+        if signal is not None:
+            _crisis(b, signal.kind)  # shown, never stored: the turn is not persisted
+            return
+        pos = b.session.position
+        if pos is not None:
+            b.say_string("use_buttons")
+            _reshow(b)
+            return
+    _start(b, WELCOME_FLOW)
 
 
 def show_current(script: Script, session: Session, now: datetime) -> Turn:
@@ -246,9 +296,13 @@ def _press(b: TurnBuilder, data: str) -> None:
     node = b.script.flows[pos.flow].nodes[pos.node]
     token = code.token
     if node.kind is NodeKind.CHOICES and token.isdigit() and int(token) < len(node.choices):
-        _choose(b, node, node.choices[int(token)], pos)
+        choice = node.choices[int(token)]
+        if _turned_off(b, choice.start):  # an old or forged button: it stays off
+            _idle(b, "couples_talk_off")
+            return
+        _choose(b, node, choice, pos)
     elif node.ask is not None and pos.draft is not None and token == buttons.KEEP:
-        _accept(b, node, pos, pos.draft)
+        _accept(b, node, pos, pos.draft, flagged=True)  # kept as written, despite the notes
     elif node.ask is not None and pos.draft is not None and token == buttons.REVISE:
         b.move(dataclasses.replace(pos, draft=None))
         b.say_string("revise_prompt")
@@ -273,7 +327,7 @@ def _global_press(b: TurnBuilder, code: buttons.ButtonCode) -> None:
     if code.token == buttons.MENU:
         b.suspend(None)
         _start(b, MENU_FLOW)
-    elif code.token == buttons.OPEN and code.flow in b.script.flows:
+    elif code.token == buttons.OPEN and code.flow in _arriving_flows(b.script):
         _arrive(b, code.flow)
     elif code.token == buttons.RESUME and b.session.suspended is not None:
         pos = b.session.suspended
@@ -298,6 +352,17 @@ def _global_press(b: TurnBuilder, code: buttons.ButtonCode) -> None:
         _crisis(b, KIND_CODES[code.token[-1]])
     else:
         _reshow(b)
+
+
+def _arriving_flows(script: Script) -> frozenset[str]:
+    """The flows that may arrive by schedule, the only ones an "Open" button may start:
+    the daily check-in and every flow some node plans as a follow-up."""
+    targets = {CHECKIN_FLOW, SAFETY_FOLLOWUP_FLOW}
+    for flow in script.flows.values():
+        for node in flow.nodes.values():
+            specs = [*node.effects, *(s for c in node.choices for s in c.effects)]
+            targets |= {s.flow for s in specs if isinstance(s, FollowUpSpec)}
+    return frozenset(targets & set(script.flows))
 
 
 def _stale(b: TurnBuilder) -> None:
@@ -399,6 +464,7 @@ def _not_text(b: TurnBuilder, edited: bool) -> None:
 
 def _crisis(b: TurnBuilder, kind: CrisisKind) -> None:
     """Words of danger: pause whatever was happening, and show help before anything else."""
+    may_follow_up = consented(b.session)  # a follow-up would have to be stored
     pos = b.session.position
     if pos is not None and pos.flow != SAFETY_FLOW:
         b.suspend(dataclasses.replace(pos, held=None))  # words held for a question go
@@ -406,17 +472,19 @@ def _crisis(b: TurnBuilder, kind: CrisisKind) -> None:
     b.effect(FlagCrisis(kind.value))  # a kind and a time; the words themselves are never kept
     b.say_string(f"crisis.{kind.value}")
     lines = {"safety.resources": resources_html(b.script, b.session.settings.country, kind)}
-    follow = b.global_button("crisis.followup_button", buttons.FOLLOW_UP)
+    follow: tuple[Button, ...] = ()
+    if may_follow_up:
+        follow = (b.global_button("crisis.followup_button", buttons.FOLLOW_UP),)
     leave = b.global_button("crisis.leave_button", buttons.LEAVE)
     if b.session.suspended is not None:
         keys: tuple[Button, ...] = (b.global_button("resume_button", buttons.RESUME), leave)
     else:
         keys = (b.global_button("menu_button", buttons.MENU),)
-    b.say(b.script.string("crisis.resources").render(b.values() | lines), (*keys, follow))
+    b.say(b.script.string("crisis.resources").render(b.values() | lines), (*keys, *follow))
 
 
 def _leave_after_crisis(b: TurnBuilder) -> None:
-    """"Leave it for now" after a crisis card: a warm goodbye that keeps the lines at hand."""
+    """ "Leave it for now" after a crisis card: a warm goodbye that keeps the lines at hand."""
     b.suspend(None)
     b.say_string("crisis.leave")
     _offer_menu(b)
@@ -459,9 +527,16 @@ def _safe(b: TurnBuilder) -> None:
         _reshow(b)
 
 
-def _accept(b: TurnBuilder, node: Node, pos: Position, text: str) -> None:
+def _accept(b: TurnBuilder, node: Node, pos: Position, text: str, *, flagged: bool = False) -> None:
+    """Store an answer. One a check had notes on is marked, so that it is never quoted
+    back later as the person's line (a pocket card shows its fallback instead)."""
     assert node.ask is not None
     b.effect(SaveAnswer(node.ask.save, text))
+    mark = node.ask.save + FLAGGED_SUFFIX
+    if flagged:
+        b.effect(SaveAnswer(mark, "1"))
+    elif b.session.answers.get(mark):
+        b.effect(SaveAnswer(mark, ""))
     _continue(b, node, pos.stack)
 
 
@@ -542,7 +617,18 @@ def _keys(b: TurnBuilder, node: Node) -> tuple[Button, ...]:
         open_ones = [p for p in b.session.promises if not p.kept_today]
         keys = [b.button(_promise_label(p.text), flow, at, f"p{p.id}") for p in open_ones]
         return (*keys, b.button(node.promises.done, flow, at, buttons.DONE))
-    return tuple(b.button(c.label, flow, at, str(i)) for i, c in enumerate(node.choices))
+    return tuple(
+        b.button(c.label, flow, at, str(i))
+        for i, c in enumerate(node.choices)
+        if not _turned_off(b, c.start)
+    )
+
+
+def _turned_off(b: TurnBuilder, flow: str | None) -> bool:
+    """A practice the safety screen turned off is not offered at all (not a dead end)."""
+    if flow is None or b.session.settings.safety != "flagged":
+        return False
+    return b.script.flows[flow].couples_talk
 
 
 def _promise_label(text: str) -> str:
@@ -593,8 +679,9 @@ def _holds(session: Session, c: Condition) -> bool:
     result: bool
     if c.kind is ConditionKind.ANSWER:
         result = session.answers.get(c.name) == c.value
-    elif c.kind is ConditionKind.HAS:
-        result = bool(session.answers.get(c.name, "").strip())
+    elif c.kind is ConditionKind.HAS:  # an answer kept despite a check's notes is not shown
+        flagged = session.answers.get(c.name + FLAGGED_SUFFIX)
+        result = bool(session.answers.get(c.name, "").strip()) and not flagged
     elif c.kind is ConditionKind.SETTING:
         result = getattr(session.settings, c.name) == c.value
     else:
@@ -603,7 +690,7 @@ def _holds(session: Session, c: Condition) -> bool:
 
 
 def _apply(b: TurnBuilder, flow: str, spec: EffectSpec) -> None:
-    values = b.values()
+    values = b.values(flagged=True)  # what is stored keeps the person's words as written
     match spec:
         case JournalSpec(text=t):
             b.effect(SaveJournal(flow, _unescape(t.render(values))))

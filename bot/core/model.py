@@ -164,6 +164,9 @@ class Flow:
     path: str
     interrupts: bool = False  # may start in the middle of another flow, which is put aside
     couples_talk: bool = False  # turned off when the safety screening found fear
+    # Runs before the person agreed to storage: nothing is stored, and its buttons work
+    # without a stored place (each names its own step).
+    before_consent: bool = False
 
 
 @dataclass(frozen=True)

@@ -48,12 +48,17 @@ PROGRESS_NAMES = (
     "progress.promises_kept",
     "progress.talks",
 )
-ALWAYS_NAMES = (*PROGRESS_NAMES, "safety.resources")
+ALWAYS_NAMES = (*PROGRESS_NAMES, "safety.resources", "privacy.encryption")
+# `<answer>.flagged` is "1" when the person kept an answer a text check had notes on:
+# such an answer is never shown back (templates fall back to their default words).
+FLAGGED_SUFFIX = ".flagged"
+# A fact the store adds to every session: "yes" when it encrypts what people write.
+ENCRYPTED_FACT = "store.encrypted"
 # Flows that are not practices, for counting how many practices a person finished.
 NOT_PRACTICES = frozenset(
     {
         "menu", "onboarding", "checkin", "settings", "help", "privacy", "progress", "delete",
-        "safety", "safety_screen", "breathing",
+        "safety", "safety_screen", "breathing", "welcome", "safety_followup",
     }
 )  # fmt: skip
 
@@ -94,10 +99,17 @@ class Session:
     suspended: Position | None = None  # an exercise put aside by an interrupting flow
     promises: tuple[Promise, ...] = ()  # open commitments (loaded by the store)
     facts: Mapping[str, str] = field(default_factory=dict)  # progress counts from the store
+    # False when the store holds nothing about the person (new, or after /delete): they
+    # have not agreed to storage, so only the welcome flow runs and nothing is stored.
+    known: bool = True
 
-    def values(self, now: datetime | None = None) -> dict[str, str]:
-        """Everything a template may show: answers, `settings.*` and `progress.*`."""
-        out = dict(self.answers)
+    def values(self, now: datetime | None = None, *, flagged: bool = False) -> dict[str, str]:
+        """Everything a template may show: answers, `settings.*` and `progress.*`.
+
+        Answers kept despite a check's notes are left out unless `flagged` (for effects
+        that store the person's words, such as a journal entry, rather than show them)."""
+        answers = self.answers
+        out = {k: v for k, v in answers.items() if flagged or not answers.get(k + FLAGGED_SUFFIX)}
         out.update(self.facts)
         practices = self.completed - NOT_PRACTICES
         out["progress.practices"] = str(len(practices))

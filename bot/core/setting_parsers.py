@@ -43,6 +43,12 @@ COUNTRIES: Mapping[str, str] = MappingProxyType(
         "mexico": "MX", "mx": "MX", "austria": "AT", "at": "AT", "switzerland": "CH",
         "ch": "CH", "poland": "PL", "pl": "PL", "sweden": "SE", "se": "SE",
         "norway": "NO", "no": "NO", "denmark": "DK", "dk": "DK", "other": "INTL",
+        "españa": "ES", "espana": "ES", "méxico": "MX", "brasil": "BR", "portugal": "PT",
+        "pt": "PT", "italia": "IT", "österreich": "AT", "osterreich": "AT", "schweiz": "CH",
+        "suisse": "CH", "svizzera": "CH", "belgium": "BE", "belgique": "BE", "belgië": "BE",
+        "belgie": "BE", "be": "BE", "luxembourg": "LU", "lu": "LU", "argentina": "AR",
+        "ar": "AR", "colombia": "CO", "co": "CO", "chile": "CL", "cl": "CL", "russia": "RU",
+        "ru": "RU", "россия": "RU", "rossiya": "RU", "aotearoa": "NZ",
         "international": "INTL", "elsewhere": "INTL",
     }
 )  # fmt: skip

@@ -108,3 +108,6 @@ class Turn:
     effects: tuple[Effect, ...]
     session: Session
     trail: tuple[tuple[str, str], ...] = ()  # (flow, node) entered this turn, in order
+    # False while the person has not agreed to storage: the shell must store nothing of
+    # this turn (not the session, not the update id, not a crisis flag).
+    persist: bool = True

@@ -10,7 +10,8 @@ from typing import Any
 from bot.core import buttons
 from bot.core.model import Script
 from bot.core.resources import resources_html
-from bot.core.session import Position, Promise, Session
+from bot.core.session import ENCRYPTED_FACT, Position, Promise, Session
+from bot.core.template import Markup
 from bot.core.turn import (
     Button,
     ChangeSetting,
@@ -33,12 +34,15 @@ class TurnBuilder:
     trail: list[tuple[str, str]] = field(default_factory=list)
     _resources: tuple[str, str] | None = None  # (country, html), built once per turn
 
-    def values(self) -> dict[str, str]:
-        values = self.session.values(self.now)
+    def values(self, *, flagged: bool = False) -> dict[str, str]:
+        values = self.session.values(self.now, flagged=flagged)
         country = self.session.settings.country
         if self._resources is None or self._resources[0] != country:
             self._resources = (country, resources_html(self.script, country))
         values["safety.resources"] = self._resources[1]
+        encrypted = self.session.facts.get(ENCRYPTED_FACT) == "yes"
+        key = "privacy.encrypted" if encrypted else "privacy.not_encrypted"
+        values["privacy.encryption"] = Markup(self.script.string(key).render({}))
         return values
 
     def say(self, text: str, keys: tuple[Button, ...] = (), pin: bool = False) -> None:

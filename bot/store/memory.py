@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, assert_never
 
-from bot.core.session import Promise, Session, Settings
+from bot.core.session import ENCRYPTED_FACT, Promise, Session, Settings
 from bot.core.turn import (
     ChangeSetting,
     CompleteFlow,
@@ -112,10 +112,9 @@ class MemoryStore:
 
     async def load(self, user_id: int, now: datetime) -> Session:
         self._check_open()
-        now_text = utc_text(now)
-        person = self._people.setdefault(
-            user_id, _Person(created_at=now_text, settings=self._defaults)
-        )
+        person = self._people.get(user_id)
+        if person is None:  # not known: nothing is kept until they agree to storage
+            return Session(settings=self._defaults, known=False, facts={ENCRYPTED_FACT: "no"})
         position, suspended = decode_state(person.state, user_id)
         week, month = utc_text(now - timedelta(days=7)), utc_text(now - timedelta(days=30))
         checkins = [r["completed_at"] for r in person.completions if r["flow"] == CHECKIN_FLOW]

@@ -28,6 +28,8 @@ Datetimes are stored as fixed-width ISO-8601 UTC text. Nothing here logs a perso
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncio
 import json
 import logging
@@ -45,7 +47,7 @@ from typing import Any, assert_never
 
 import aiosqlite
 
-from bot.core.session import Promise, Session, Settings
+from bot.core.session import ENCRYPTED_FACT, Promise, Session, Settings
 from bot.core.turn import (
     ChangeSetting,
     CompleteFlow,
@@ -183,13 +185,6 @@ def _quote(identifier: str) -> str:
 
 _SETTING_COLUMNS = ", ".join(_quote(n) for n in SETTING_NAMES)
 
-# Creates a person seen for the first time; DO NOTHING for one already there.
-_ENSURE_USER = (
-    f"INSERT INTO users (user_id, created_at, {_SETTING_COLUMNS})"
-    f" VALUES (?, ?{', ?' * len(SETTING_NAMES)}) ON CONFLICT (user_id) DO NOTHING"
-)
-
-
 def _touch_user_sql(replan: bool) -> str:
     """A committed turn: create the person if new, else mark them active and seen now, and
     (`replan`) store their next check-in, clearing any claim on the previous one."""
@@ -312,6 +307,7 @@ class SqliteStore:
         self._path = Path(path)
         # Settings a person starts with (DEFAULT_TIMEZONE lands here).
         self._defaults = tuple(settings_to_db(defaults or Settings()).values())
+        self._default_settings = defaults or Settings()
         self._cipher = cipher
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._migrations = tuple(migrations) if migrations is not None else None
@@ -484,12 +480,16 @@ class SqliteStore:
         }
         async with self._connection() as conn:
             rows = list(await conn.execute_fetchall(_LOAD, params))
-            if not any(row[0] == "user" for row in rows):
-                # Seen for the first time (rare): create them, then read again.
-                async with _begun(conn, write=True):
-                    await conn.execute(_ENSURE_USER, (user_id, utc_text(now), *self._defaults))
-                    rows = list(await conn.execute_fetchall(_LOAD, params))
-        return self._session(user_id, now, rows)
+        if not any(row[0] == "user" for row in rows):
+            # Not known (new, or deleted): nothing is written until they agree to storage;
+            # the turn that records their consent creates them.
+            return Session(settings=self._default_settings, known=False, facts=self._facts())
+        session = self._session(user_id, now, rows)
+        return dataclasses.replace(session, facts={**session.facts, **self._facts()})
+
+    def _facts(self) -> dict[str, str]:
+        """What the coach may tell the person about this store (shown by /privacy)."""
+        return {ENCRYPTED_FACT: "yes" if self._cipher is not None else "no"}
 
     def _session(self, user_id: int, now: datetime, rows: list[sqlite3.Row]) -> Session:
         cipher = self._cipher

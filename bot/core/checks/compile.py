@@ -21,7 +21,8 @@ KIND = "text_check"
 MAX_REPEAT = 6  # the largest N allowed in a bounded repeat {0,N}
 
 TOP_KEYS = ("version", "kind", "check", "define", "spelling", "rules", "strengths", "requires")
-RULE_KEYS = ("id", "patterns", "unless")
+RULE_KEYS = ("id", "patterns", "unless", "unless_strength")
+STRENGTH_KEYS = ("id", "patterns", "unless")
 REQUIRES_KEYS = ("any_of", "all_of")
 # Ids that would collide with the feedback keys check.<check>.ok / .thin.N / .praise.<id>.N
 RESERVED_IDS = frozenset({"ok", "thin", "praise"})
@@ -63,15 +64,21 @@ def compile_check(path: str, doc: LineDict) -> tuple[TextCheck | None, Diagnosti
             out.append((doc.line_of("check"), f"check {name!r} is in a file named {stem!r}"))
     fragments = _fragments(doc, out)
     spelling = _spelling(doc, out)
-    problems = _rules(doc, "rules", fragments, out, required=True)
-    strengths = _rules(doc, "strengths", fragments, out, required=False)
-    taken = {r.id for r in problems}
+    problems, rule_ids = _rules(doc, "rules", fragments, out, required=True)
+    strengths, strength_ids = _rules(doc, "strengths", fragments, out, required=False)
     raw_strengths = doc.get("strengths")
-    for r in strengths:
-        if r.id in taken:
-            line = _id_line(raw_strengths, r.id, doc.line_of("strengths"))
-            out.append((line, f"id {r.id!r} names both a rule and a strength"))
-    requires = _requires(doc, {r.id for r in strengths}, out)
+    for name in sorted(rule_ids & strength_ids):
+        line = _id_line(raw_strengths, name, doc.line_of("strengths"))
+        out.append((line, f"id {name!r} names both a rule and a strength"))
+    raw_rules = doc.get("rules")
+    for r in problems:
+        for name in r.unless_strength:
+            if name not in strength_ids:
+                line = _key_line(raw_rules, r.id, "unless_strength", doc.line_of("rules"))
+                known = ", ".join(sorted(strength_ids)) or "none defined"
+                msg = f"rule {r.id!r}: unless_strength names unknown strength {name!r}"
+                out.append((line, f"{msg} (known: {known})"))
+    requires = _requires(doc, strength_ids, out)
     if out:
         return None, sorted(out)
     check = TextCheck(name, tuple(problems), tuple(strengths), requires, spelling)
@@ -84,7 +91,8 @@ def compile_check(path: str, doc: LineDict) -> tuple[TextCheck | None, Diagnosti
 def _keys(mapping: LineDict, known: tuple[str, ...], where: str, out: Diagnostics) -> None:
     for key in mapping:
         if key not in known:
-            out.append((mapping.line_of(key), f"unknown key {key!r} {where} (known: {', '.join(known)})"))
+            msg = f"unknown key {key!r} {where} (known: {', '.join(known)})"
+            out.append((mapping.line_of(key), msg))
 
 
 def _fragments(doc: LineDict, out: Diagnostics) -> dict[str, str | None]:
@@ -140,16 +148,17 @@ def _rules(
     fragments: Mapping[str, str | None],
     out: Diagnostics,
     required: bool,
-) -> list[Rule]:
+) -> tuple[list[Rule], set[str]]:
+    """The rules of `section` that compiled, and the ids of all of them (to check names)."""
     raw = doc.get(section)
     kind = "rule" if section == "rules" else "strength"
     if raw is None:
         if required:
             out.append((doc.line, f"missing '{section}': a text check needs at least one {kind}"))
-        return []
+        return [], set()
     if not isinstance(raw, LineList) or not raw:
         out.append((doc.line_of(section), f"'{section}' must be a list of {kind}s"))
-        return []
+        return [], set()
     rules: list[Rule] = []
     seen: set[str] = set()
     for item in raw:
@@ -166,14 +175,14 @@ def _rules(
         elif rule_id in seen:
             out.append((item.line_of("id"), f"duplicate {kind} id {rule_id!r}"))
         label = f"{kind} {rule_id!r}" if rule_id else kind
-        _keys(item, RULE_KEYS, f"in {label}", out)
+        _keys(item, RULE_KEYS if kind == "rule" else STRENGTH_KEYS, f"in {label}", out)
         patterns = _patterns(item, "patterns", fragments, label, out, required=True)
         unless = _patterns(item, "unless", fragments, label, out, required=False)
         if rule_id is not None:
             seen.add(rule_id)
             if patterns is not None and unless is not None:
-                rules.append(Rule(rule_id, patterns, unless))
-    return rules
+                rules.append(Rule(rule_id, patterns, unless, _names(item, "unless_strength", out)))
+    return rules, seen
 
 
 def _patterns(
@@ -228,7 +237,8 @@ def _requires(doc: LineDict, strengths: set[str], out: Diagnostics) -> Requireme
         for name in value:
             if name not in strengths:
                 known = ", ".join(sorted(strengths)) or "none defined"
-                out.append((raw.line_of(key), f"requires.{key} names unknown strength {name!r} (known: {known})"))
+                msg = f"requires.{key} names unknown strength {name!r} (known: {known})"
+                out.append((raw.line_of(key), msg))
         lists[key] = tuple(str(v) for v in value)
     if not lists:
         out.append((raw.line, "'requires' needs any_of or all_of"))
@@ -281,7 +291,7 @@ def _expand(
 
 
 def _pattern_problem(pattern: str, line: int, where: str, out: Diagnostics) -> bool:
-    problem = superlinear(pattern)
+    problem = superlinear(pattern) or _spaced_contraction(pattern)
     if problem is not None:
         out.append((line, f"{where}: {problem}"))
         return True
@@ -381,6 +391,48 @@ def superlinear(pattern: str) -> str | None:
     return None
 
 
+def _spaced_contraction(pattern: str) -> str | None:
+    """A choice like "it (?:is|'s)" needs "it's" with a space in it, which never comes.
+
+    The normalised text writes contractions joined ("it's", "i'm"), so a group after a
+    space must not offer an alternative that begins with an apostrophe.
+    """
+    for m in re.finditer(r" \(\?:", pattern):
+        depth = 0
+        start = m.end()
+        i = start
+        alternatives = [start]
+        escaped = in_class = False
+        while i < len(pattern):
+            c = pattern[i]
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif in_class:
+                in_class = c != "]"
+            elif c == "[":
+                in_class = True
+            elif c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif c == "|" and depth == 0:
+                alternatives.append(i + 1)
+            i += 1
+        for a in alternatives:
+            if pattern.startswith("'", a):
+                bad = pattern[m.start() : i + 1]
+                return (
+                    f"'{bad[:40]}' offers an alternative that starts with an apostrophe after a"
+                    " space; contractions are written joined: write \"x(?: is|'s)\", not"
+                    " \"x (?:is|'s)\""
+                )
+    return None
+
+
 def _escape_token(pattern: str, i: int) -> str:
     nxt = pattern[i + 1 : i + 2]
     if nxt == "x":
@@ -453,6 +505,24 @@ def _item_lines(parent: LineDict, key: str, seq: LineList) -> list[int]:
     if seq.line == parent.line_of(key):
         return [seq.line] * len(seq)
     return [seq.line + k for k in range(len(seq))]
+
+
+def _names(item: LineDict, key: str, out: Diagnostics) -> tuple[str, ...]:
+    raw = item.get(key)
+    if raw is None:
+        return ()
+    if not isinstance(raw, LineList) or not raw or not all(isinstance(x, str) for x in raw):
+        out.append((item.line_of(key), f"'{key}' must be a list of strength ids"))
+        return ()
+    return tuple(raw)
+
+
+def _key_line(raw: Any, rule_id: str, key: str, default: int) -> int:
+    if isinstance(raw, LineList):
+        for item in raw:
+            if isinstance(item, LineDict) and item.get("id") == rule_id:
+                return item.line_of(key)
+    return default
 
 
 def _id_line(raw: Any, rule_id: str, default: int) -> int:

@@ -34,7 +34,9 @@ class Matcher:
     def has_quote(self) -> bool:
         return "q" in self.regex.groupindex
 
-    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match[str]]:
+    def finditer(
+        self, text: str, pos: int = 0, endpos: int | None = None
+    ) -> Iterator[re.Match[str]]:
         if not self.boundary:
             yield from self.regex.finditer(text, pos, len(text) if endpos is None else endpos)
             return
@@ -92,11 +94,14 @@ class Rule:
     Patterns run over the normalised text (`text.normalise`). The quote is the whole
     match, or the group named `q` when the pattern has one; a match in which `q` took no
     part is an exception the pattern consumed on purpose, so it yields nothing.
+    `unless_strength` names strengths of the same check: when the text shows one of them
+    anywhere, this rule finds nothing ("I was drinking a lot. That was still my choice.").
     """
 
     id: str
     patterns: tuple[Matcher, ...]
     unless: tuple[Matcher, ...] = ()
+    unless_strength: tuple[str, ...] = ()
 
 
 def scan(text: str, norm: Normalised, rules: Sequence[Rule]) -> tuple[Finding, ...]:

@@ -59,7 +59,10 @@ class TextCheck:
 
     def run(self, text: str) -> tuple[Finding, ...]:
         """The problems in `text`, in text order, each quoting the person's words."""
-        return scan(text, self.normalise(text), self.problem_rules)
+        norm = self.normalise(text)
+        if any(r.unless_strength for r in self.problem_rules):
+            return self._problems(text, norm, scan(text, norm, self.strength_rules))
+        return scan(text, norm, self.problem_rules)
 
     def strengths(self, text: str) -> tuple[Finding, ...]:
         """What `text` does well, in text order, each quoting the person's words."""
@@ -67,11 +70,18 @@ class TextCheck:
 
     def verdict(self, text: str) -> Verdict:
         norm = self.normalise(text)
-        findings = scan(text, norm, self.problem_rules)
         strengths = scan(text, norm, self.strength_rules)
+        findings = self._problems(text, norm, strengths)
         thin = (
             not findings
             and self.requires is not None
             and not self.requires.met({s.rule for s in strengths})
         )
         return Verdict(findings, strengths, thin)
+
+    def _problems(
+        self, text: str, norm: Normalised, strengths: tuple[Finding, ...]
+    ) -> tuple[Finding, ...]:
+        shown = {s.rule for s in strengths}
+        rules = [r for r in self.problem_rules if not shown.intersection(r.unless_strength)]
+        return scan(text, norm, rules)

@@ -21,7 +21,6 @@ _LINE_BREAKS = frozenset("\n\r\u2028\u2029\x0b\x0c\x85")
 # Punctuation that sits against the word before it: "sorry , but" reads as "sorry, but",
 # and "sorry,but" as "sorry, but".
 _TIGHT = frozenset(",.;:!?")
-_SENTENCE_END = frozenset(".!?;")
 
 
 @dataclass(frozen=True)
@@ -67,38 +66,30 @@ class Normalised:
         return lo, hi
 
 
-class _Builder:
-    def __init__(self) -> None:
-        self.out: list[str] = []
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.hard: list[bool] = []  # a space that stands for a line break ends a sentence
-
-    def emit(self, chars: str, start: int, end: int, hard: bool = False) -> None:
-        for c in chars:
-            self.out.append(c)
-            self.starts.append(start)
-            self.ends.append(end)
-            self.hard.append(hard)
+_BREAK = re.compile(r"[!?;]|\.(?!\d)|(?<!\d)\.")  # not the dot in "6.30"
 
 
 def normalise(text: str, spelling: Spelling = NO_SPELLING) -> Normalised:
     """Lower case, straight quotes, whitespace runs as one space, "sooo" read as "so"."""
-    b = _Builder()
-    out = b.out
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    hard: list[bool] = []  # a space that stands for a line break ends a sentence
     pending_space = -1  # where the whitespace run waiting to become one space began
     pending_newline = False
     squeezing = ""  # the letter of a run of three or more being read as one
-
     for i, ch in enumerate(text):
-        if ch in _INVISIBLE or unicodedata.combining(ch):
-            continue
         if ch.isspace():
             if pending_space < 0:
                 pending_space = i
-            pending_newline = pending_newline or ch in _LINE_BREAKS
+            if ch in _LINE_BREAKS:
+                pending_newline = True
             continue
-        if ch in _APOSTROPHES:
+        if ch < "\x80" and ch != "`":
+            mapped = ch.lower()  # the common case; NFKC leaves ASCII alone
+        elif ch in _INVISIBLE or unicodedata.combining(ch):
+            continue
+        elif ch in _APOSTROPHES:
             mapped = "'"
         elif ch in _QUOTES:
             mapped = '"'
@@ -108,60 +99,73 @@ def normalise(text: str, spelling: Spelling = NO_SPELLING) -> Normalised:
             mapped = "..."
         else:
             mapped = unicodedata.normalize("NFKC", ch).lower()
-        if not mapped:
-            continue
+            if not mapped:
+                continue
+        first = mapped[0]
         if pending_space >= 0:
-            if out and mapped[0] not in _TIGHT:
-                b.emit(" ", pending_space, pending_space + 1, pending_newline)
+            if out and first not in _TIGHT:
+                out.append(" ")
+                starts.append(pending_space)
+                ends.append(pending_space + 1)
+                hard.append(pending_newline)
             elif out and pending_newline:
-                b.hard[-1] = True
+                hard[-1] = True
             pending_space = -1
             pending_newline = False
             squeezing = ""
-        elif out and out[-1] in _TIGHT and mapped[0].isalpha():
-            b.emit(" ", i, i)
-        if len(mapped) == 1 and mapped.isalpha():
+        elif out and out[-1] in _TIGHT and first.isalpha():
+            out.append(" ")  # "sorry,but" reads as "sorry, but"
+            starts.append(i)
+            ends.append(i)
+            hard.append(False)
+        if len(mapped) == 1:
             if mapped == squeezing:
-                b.ends[-1] = i + 1
+                ends[-1] = i + 1
                 continue
-            if len(out) >= 2 and out[-1] == mapped and out[-2] == mapped:
-                b.out.pop(), b.starts.pop(), b.ends.pop(), b.hard.pop()
-                b.ends[-1] = i + 1
+            if len(out) >= 2 and out[-1] == mapped == out[-2] and mapped.isalpha():
+                # a letter typed three or more times in a row is read once: "sooo" as "so"
+                out.pop(), starts.pop(), ends.pop(), hard.pop()
+                ends[-1] = i + 1
                 squeezing = mapped
                 continue
         squeezing = ""
-        b.emit(mapped, i, i + 1)
+        for c in mapped:
+            out.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+            hard.append(False)
     if spelling.pattern is not None:
-        b = _respell(b, spelling)
-    joined = "".join(b.out)
-    last = len(joined) - 1
-    breaks = tuple(
-        k
-        for k, c in enumerate(joined)
-        if b.hard[k]
-        or (
-            c in _SENTENCE_END
-            and not (c == "." and 0 < k < last and joined[k - 1].isdigit() and joined[k + 1].isdigit())
-        )
-    )
-    return Normalised(joined, tuple(b.starts), tuple(b.ends), breaks)
+        out, starts, ends, hard = _respell(out, starts, ends, hard, spelling)
+    joined = "".join(out)
+    breaks = {m.start() for m in _BREAK.finditer(joined)}
+    breaks.update(k for k, h in enumerate(hard) if h)
+    return Normalised(joined, tuple(starts), tuple(ends), tuple(sorted(breaks)))
 
 
-def _respell(b: _Builder, spelling: Spelling) -> _Builder:
+def _respell(
+    out: list[str], starts: list[int], ends: list[int], hard: list[bool], spelling: Spelling
+) -> tuple[list[str], list[int], list[int], list[bool]]:
     assert spelling.pattern is not None
     table = dict(spelling.words)
-    new = _Builder()
+    new_out: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    new_hard: list[bool] = []
     at = 0
-    for m in spelling.pattern.finditer("".join(b.out)):
+    for m in spelling.pattern.finditer("".join(out)):
         start, end = m.span()
-        new.out += b.out[at:start]
-        new.starts += b.starts[at:start]
-        new.ends += b.ends[at:start]
-        new.hard += b.hard[at:start]
-        new.emit(table[m.group()], b.starts[start], b.ends[end - 1])
+        new_out += out[at:start]
+        new_starts += starts[at:start]
+        new_ends += ends[at:start]
+        new_hard += hard[at:start]
+        for c in table[m.group()]:
+            new_out.append(c)
+            new_starts.append(starts[start])
+            new_ends.append(ends[end - 1])
+            new_hard.append(False)
         at = end
-    new.out += b.out[at:]
-    new.starts += b.starts[at:]
-    new.ends += b.ends[at:]
-    new.hard += b.hard[at:]
-    return new
+    new_out += out[at:]
+    new_starts += starts[at:]
+    new_ends += ends[at:]
+    new_hard += hard[at:]
+    return new_out, new_starts, new_ends, new_hard

@@ -15,6 +15,7 @@ produces are plain data handed in here, so this module stays pure and quick.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ def features(reading: str) -> set[str]:
     """The sparse binary features of one plain reading."""
     words = [w for w in reading.split() if w not in {".", ","}]
     out: set[str] = {"w:" + w for w in words}
-    out.update("b:" + a + " " + b for a, b in zip(words, words[1:], strict=False))
+    out.update("b:" + a + " " + b for a, b in itertools.pairwise(words))
     for word in set(words):  # a word's letters once, however often it is repeated
         if len(word) <= MAX_WORD_FOR_CHARS:
             padded = f" {word} "

@@ -227,14 +227,16 @@ def _negation(
 
 
 def _reading(doc: LineDict, fragments: Mapping[str, str], problems: Problems) -> Reading:
-    rewrites: list[tuple[re.Pattern[str], str]] = []
+    rewrites: list[tuple[Part, str]] = []
     raw = doc.get("rewrite") or LineList()
     if not isinstance(raw, LineList):
         problems.append((doc.line_of("rewrite"), "'rewrite' is a list of [pattern, replacement]"))
         raw = LineList()
     for index, pair in enumerate(raw):
         line = raw.line_of_item(index)
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+        if not (
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+        ):
             problems.append((line, "each rewrite is a pair: [pattern, replacement]"))
             continue
         text, unknown = expand(pair[0], fragments)
@@ -274,7 +276,9 @@ def _rewrite_problem(text: str) -> str | None:
     return compile_problem(text)
 
 
-def _rules(doc: LineDict, fragments: Mapping[str, str], problems: Problems) -> tuple[CrisisRule, ...]:
+def _rules(
+    doc: LineDict, fragments: Mapping[str, str], problems: Problems
+) -> tuple[CrisisRule, ...]:
     raw = doc.get("rules")
     if not isinstance(raw, LineList) or not raw:
         problems.append((doc.line_of("rules"), "'rules' must be a non-empty list"))

@@ -113,7 +113,9 @@ def _fold_word(m: re.Match[str]) -> str:
     return _unleet(_one_script(m.group(0)))
 
 
-_MARKS = re.compile(r"[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_MARKS = re.compile(
+    r"[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
 _LOST_SHORT_I = "\u0438\u0306"  # и + breve: й, which must survive the stripping
 _LATIN_LETTER = re.compile(r"[a-z]")
 _OTHER_SCRIPT = re.compile(r"[\u0370-\u04ff]")

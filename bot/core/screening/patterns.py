@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
-
 from re import _parser as sre  # type: ignore[attr-defined]  # the stdlib's own parser
+from typing import Any
 
 MAX_GROUP_REPEAT = 6
 _FRAGMENT = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -66,7 +65,7 @@ def linear_problem(items: list[Any]) -> str | None:
     for i, (op, av) in enumerate(items):
         name = str(op)
         if name in _REPEATS:
-            low, high, sub = av
+            _, high, sub = av
             sub_items = list(sub)
             single = len(sub_items) == 1 and str(sub_items[0][0]) in _SINGLE
             if high == sre.MAXREPEAT:

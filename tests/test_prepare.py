@@ -180,7 +180,7 @@ def test_the_checkin_thought_does_not_come_back_within_two_weeks() -> None:
         p = Person(SCRIPT, with_promise, now=NOW + timedelta(days=day))
         p.send(StartFlow("checkin"))
         p.tap("Steady")
-        p.tap("✓ Home by seven")
+        p.tap("☐ Home by seven")
         p.tap("That's all")
         text = p.text()
         shown.append(next(t for t in thoughts if t in text))

@@ -18,6 +18,7 @@ KEEP = "keep"
 REVISE = "revise"
 SKIP = "skip"
 DONE = "done"
+MISSED = "missed"  # "none of them today" in the check-in's promises
 MENU = "menu"
 RESUME = "resume"  # back to the exercise an interruption put aside
 DROP = "drop"  # leave it

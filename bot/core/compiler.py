@@ -488,13 +488,18 @@ def _node(path: str, flow: str, node_id: str, raw: Any, line: int, report: _Repo
         return _pause_node(path, where, raw, say, nxt, line, common, report)
     if kind == "promises":
         spec = raw["promises"]
-        if not isinstance(spec, LineDict) or set(spec) != {"done", "next", "none"}:
-            msg = f"{where}: promises is {{done, next, none}}"
+        required, optional = {"done", "next", "none"}, {"missed", "missed_next"}
+        if not isinstance(spec, LineDict) or not required <= set(spec) <= required | optional:
+            msg = f"{where}: promises is {{done, next, none}}, and optionally missed, missed_next"
             report.error(path, raw.line_of("promises"), msg)
+            return None
+        if ("missed" in spec) != ("missed_next" in spec):
+            report.error(path, spec.line, f"{where}: 'missed' and 'missed_next' go together")
             return None
         if say is None:
             report.error(path, line, f"{where}: a promises node needs 'say'")
-        promises = PromisesSpec(str(spec["done"]), str(spec["next"]), str(spec["none"]))
+        missed = (str(spec["missed"]), str(spec["missed_next"])) if "missed" in spec else None
+        promises = PromisesSpec(str(spec["done"]), str(spec["next"]), str(spec["none"]), missed)
         return Node(kind=NodeKind.PROMISES, say=say, promises=promises, **common)
     if kind == "thought":
         _need_next(path, where, nxt, line, report)
@@ -731,6 +736,8 @@ def _successors(node: Node) -> list[str]:
         out.append(node.pause.skip_to)
     if node.promises:
         out += [node.promises.next, node.promises.none]
+        if node.promises.missed:
+            out.append(node.promises.missed[1])
     out += [c.next for c in node.choices if c.next]
     out += [arm.next for arm in node.arms]
     return out

@@ -317,7 +317,10 @@ def _press(b: TurnBuilder, data: str) -> None:
     elif node.promises is not None and token == buttons.DONE:
         b.move(None)
         _run(b, node.flow, node.promises.next, pos.stack)
-    elif node.promises is not None and _keep(b, token):
+    elif node.promises is not None and node.promises.missed and token == buttons.MISSED:
+        b.move(None)
+        _run(b, node.flow, node.promises.missed[1], pos.stack)
+    elif node.promises is not None and (_keep(b, token) or _already_kept(b, token)):
         _reshow(b)
     else:
         _stale(b)
@@ -614,9 +617,14 @@ def _keys(b: TurnBuilder, node: Node) -> tuple[Button, ...]:
         label = node.pause.skip_label or b.label("skip_button")
         return (b.button(label, flow, at, buttons.SKIP),)
     if node.promises is not None:
-        open_ones = [p for p in b.session.promises if not p.kept_today]
-        keys = [b.button(_promise_label(p.text), flow, at, f"p{p.id}") for p in open_ones]
-        return (*keys, b.button(node.promises.done, flow, at, buttons.DONE))
+        keys = [
+            b.button(_promise_label(p.text, p.kept_today), flow, at, f"p{p.id}")
+            for p in b.session.promises
+        ]
+        keys.append(b.button(node.promises.done, flow, at, buttons.DONE))
+        if node.promises.missed and not any(p.kept_today for p in b.session.promises):
+            keys.append(b.button(node.promises.missed[0], flow, at, buttons.MISSED))
+        return tuple(keys)
     return tuple(
         b.button(c.label, flow, at, str(i))
         for i, c in enumerate(node.choices)
@@ -631,11 +639,19 @@ def _turned_off(b: TurnBuilder, flow: str | None) -> bool:
     return b.script.flows[flow].couples_talk
 
 
-def _promise_label(text: str) -> str:
+def _promise_label(text: str, kept: bool) -> str:
+    """An empty box until tapped, a ticked one after: kept or not can't be mistaken."""
     words = " ".join(text.split())
     if len(words) > MAX_PROMISE_LABEL:
         words = words[: MAX_PROMISE_LABEL - 1].rstrip() + "…"
-    return f"✓ {words}"
+    return f"{'☑' if kept else '☐'} {words}"
+
+
+def _already_kept(b: TurnBuilder, token: str) -> bool:
+    """A second tap on a ticked promise changes nothing and is not a stale button."""
+    if not (token.startswith("p") and token[1:].isdigit()):
+        return False
+    return any(p.id == int(token[1:]) and p.kept_today for p in b.session.promises)
 
 
 def _thought(b: TurnBuilder, library: str) -> str:

@@ -126,6 +126,7 @@ class PromisesSpec:
     done: str  # label of the button that goes on
     next: str
     none: str  # where to go when the ledger is empty
+    missed: tuple[str, str] | None = None  # ("None of them today" label, node it leads to)
 
 
 @dataclass(frozen=True)

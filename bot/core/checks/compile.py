@@ -116,7 +116,7 @@ def _fragments(doc: LineDict, out: Diagnostics) -> dict[str, str | None]:
             out.append((line, f"fragment {{{name}}} must be a pattern string"))
             fragments[name] = None
             continue
-        expanded = _expand(text, fragments, line, f"fragment {{{name}}}", out)
+        expanded = _expand(text, fragments, line, f"fragment {{{name}}}", out, later=set(raw))
         if expanded is not None and _pattern_problem(expanded, line, f"fragment {{{name}}}", out):
             expanded = None
         fragments[name] = expanded
@@ -161,11 +161,13 @@ def _rules(
         return [], set()
     rules: list[Rule] = []
     seen: set[str] = set()
+    next_line = raw.line  # where an item that records no line of its own most likely is
     for item in raw:
-        line = getattr(item, "line", raw.line)
         if not isinstance(item, LineDict):
-            out.append((line, f"each {kind} is a mapping with id and patterns"))
+            out.append((next_line, f"each {kind} is a mapping with id and patterns"))
+            next_line += 1
             continue
+        next_line = max([item.line, *(item.line_of(k) for k in item)]) + 1
         rule_id = item.get("id")
         if not isinstance(rule_id, str) or not _ID.match(rule_id):
             out.append((item.line_of("id"), f"{kind} id {rule_id!r} must be lower_case"))
@@ -267,17 +269,28 @@ def _pattern(
 
 
 def _expand(
-    text: str, fragments: Mapping[str, str | None], line: int, where: str, out: Diagnostics
+    text: str,
+    fragments: Mapping[str, str | None],
+    line: int,
+    where: str,
+    out: Diagnostics,
+    later: set[Any] | None = None,
 ) -> str | None:
-    """Replace each {name} by its fragment; None when one is unknown or broken."""
+    """Replace each {name} by its fragment; None when one is unknown or broken.
+
+    `later`: the names defined in the file, for a fragment that uses one defined after it.
+    """
     ok = True
 
     def one(m: re.Match[str]) -> str:
         nonlocal ok
         name = m.group(1)
         if name not in fragments:
-            known = ", ".join(sorted(fragments))
-            out.append((line, f"{where} uses unknown fragment {{{name}}} (known: {known})"))
+            if later is not None and name in later:
+                out.append((line, f"{where} uses {{{name}}}, which is defined after it"))
+            else:
+                known = ", ".join(sorted(fragments))
+                out.append((line, f"{where} uses unknown fragment {{{name}}} (known: {known})"))
             ok = False
             return ""
         value = fragments[name]
@@ -427,8 +440,8 @@ def _spaced_contraction(pattern: str) -> str | None:
                 bad = pattern[m.start() : i + 1]
                 return (
                     f"'{bad[:40]}' offers an alternative that starts with an apostrophe after a"
-                    " space; contractions are written joined: write \"x(?: is|'s)\", not"
-                    " \"x (?:is|'s)\""
+                    ' space; contractions are written joined: write "x(?: is|\'s)", not'
+                    ' "x (?:is|\'s)"'
                 )
     return None
 

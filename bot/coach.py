@@ -16,11 +16,13 @@ from bot.core.events import Event
 from bot.core.export_format import export_markdown
 from bot.core.model import Script
 from bot.core.planner import next_for
+from bot.core.progress_history import Day, history, summary
 from bot.core.session import SCHEDULE_SETTINGS
 from bot.core.turn import ChangeSetting, CompleteFlow, Erase, Turn
 from bot.store.protocol import NOT_REPLANNED, NotReplanned, Store
 
 Clock = Callable[[], datetime]
+CHART_LABELS = ("title", "steady", "hard", "slipped", "kept")
 
 
 def system_clock() -> datetime:
@@ -68,6 +70,16 @@ class Coach:
         now = self.clock()
         session = await self.store.load(user_id, now)
         return show_current(self.script, session, now)
+
+    async def chart(self, user_id: int) -> tuple[tuple[Day, ...], str, dict[str, str]]:
+        """The last 30 days, the caption (Telegram HTML) and the chart's axis labels."""
+        now = self.clock()
+        session = await self.store.load(user_id, now)
+        days = history(await self.store.export_user(user_id), session.settings.timezone, now)
+        strings = self.script.strings
+        caption = strings["chart.caption"].render(summary(days))
+        labels = {k: strings[f"chart.{k}"].render({}) for k in CHART_LABELS}
+        return days, caption, labels
 
     async def export(self, user_id: int) -> ExportFiles:
         data = await self.store.export_user(user_id)

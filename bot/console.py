@@ -20,7 +20,8 @@ from bot.config import ConfigError, load_config
 from bot.core.commands import event_for_command, parse_command
 from bot.core.events import Event, Hello, Press, SendText
 from bot.core.model import Script
-from bot.core.turn import Button, Export, OutMessage, Turn
+from bot.core.progress_history import sparkline
+from bot.core.turn import Button, Export, OutMessage, ShowChart, Turn
 from bot.locks import UserLocks
 from bot.schedule.dispatcher import Dispatcher
 from bot.script_loader import load_or_explain
@@ -83,6 +84,15 @@ class Console:
         if turn is not None:
             self.show(turn.messages)
             await self._export(turn)
+            await self._chart(turn)
+
+    async def _chart(self, turn: Turn) -> None:
+        if not any(isinstance(e, ShowChart) for e in turn.effects):
+            return
+        days, caption, _ = await self.coach.chart(self.user_id)
+        print(f"[{sparkline(days)}]", flush=True)  # one character a day, oldest first
+        text, _ = render((OutMessage(caption),))
+        print(text, flush=True)
 
     async def _export(self, turn: Turn) -> None:
         if not any(isinstance(e, Export) for e in turn.effects):

@@ -179,6 +179,7 @@ _METHODS = (
     "setWebhook",
     "getWebhookInfo",
     "sendDocument",
+    "sendPhoto",
     "getFile",
     "pinChatMessage",
     "unpinChatMessage",
@@ -196,6 +197,7 @@ _CHAT_METHODS = frozenset(
         "editMessageReplyMarkup",
         "sendChatAction",
         "sendDocument",
+        "sendPhoto",
         "pinChatMessage",
         "unpinChatMessage",
         "deleteMessage",
@@ -286,7 +288,7 @@ class BotMessage:
 
     chat_id: int
     message_id: int
-    method: str  # "sendMessage" or "sendDocument"
+    method: str  # "sendMessage", "sendDocument" or "sendPhoto"
     date: int
     text: str | None = None  # as the user sees it (HTML rendered)
     raw_text: str | None = None  # as the bot sent it
@@ -352,7 +354,13 @@ class BotMessage:
             message["text"] = self.text
             if self.entities:
                 message["entities"] = self.entities
-        if self.document is not None:
+        if self.document is not None and self.method == "sendPhoto":
+            doc = self.document
+            message["photo"] = [
+                {"file_id": doc.file_id, "file_unique_id": doc.file_unique_id, "width": 800,
+                 "height": 420, "file_size": doc.size}
+            ]  # fmt: skip
+        elif self.document is not None:
             doc = self.document
             message["document"] = {
                 "file_id": doc.file_id,
@@ -1452,6 +1460,7 @@ class FakeBotApi:
             "setWebhook": self._set_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
             "getFile": self._get_file,
             "pinChatMessage": self._pin_chat_message,
             "unpinChatMessage": self._unpin_chat_message,
@@ -1564,9 +1573,14 @@ class FakeBotApi:
             raise _bad_request("message caption is too long")
         return caption, entities
 
-    def _send_document(self, p: JSON) -> JSON:
+    def _send_photo(self, p: JSON) -> JSON:
+        return self._send_document(p, field="photo", method="sendPhoto")
+
+    def _send_document(
+        self, p: JSON, field: str = "document", method: str = "sendDocument"
+    ) -> JSON:
         user = self._resolve_chat(p)
-        document = p.get("document")
+        document = p.get(field)
         if isinstance(document, UploadedFile):
             stored = self.store_file(
                 "documents", document.content, document.filename, document.mime_type
@@ -1584,7 +1598,7 @@ class FakeBotApi:
         message = BotMessage(
             chat_id=user.id,
             message_id=next(user._message_ids),
-            method="sendDocument",
+            method=method,
             date=_now(),
             parse_mode=p.get("parse_mode"),
             caption=caption,

@@ -29,6 +29,7 @@ from bot.core.model import (
     Condition,
     ConditionKind,
     EffectSpec,
+    ChartSpec,
     EraseSpec,
     ExportSpec,
     Flow,
@@ -716,9 +717,11 @@ def _effect(path: str, line: int, key: str, value: Any, report: _Report) -> Effe
 
 EFFECT_KEYS = (
     "journal", "commitment", "setting", "follow_up", "answer", "mark", "export", "erase", "pin",
-    "safety",
+    "safety", "chart",
 )  # fmt: skip
-_FLAGS: dict[str, Any] = {"export": ExportSpec(), "erase": EraseSpec(), "pin": _PIN}
+_FLAGS: dict[str, Any] = {
+    "export": ExportSpec(), "erase": EraseSpec(), "pin": _PIN, "chart": ChartSpec(),
+}  # fmt: skip
 
 
 # --- whole-script checks ------------------------------------------------------------------

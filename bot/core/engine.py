@@ -37,6 +37,7 @@ from bot.core.model import (
     Condition,
     ConditionKind,
     EffectSpec,
+    ChartSpec,
     EraseSpec,
     ExportSpec,
     FollowUpSpec,
@@ -65,6 +66,7 @@ from bot.core.turn import (
     SaveAnswer,
     SaveJournal,
     ScheduleFollowUp,
+    ShowChart,
     Turn,
 )
 from bot.core.turn_builder import TurnBuilder
@@ -120,6 +122,13 @@ REQUIRED_STRINGS = (
     "safety.unsafe_button",
     "safety.safe_reply",
     "privacy.encrypted",
+    "chart.caption",
+    "progress.finished",
+    "chart.title",
+    "chart.steady",
+    "chart.hard",
+    "chart.slipped",
+    "chart.kept",
     "privacy.not_encrypted",
     *(f"crisis.{kind.value}" for kind in CrisisKind),
     *(f"parse.{name}" for name in PARSERS),
@@ -135,7 +144,7 @@ KIND_CODES = {"s": CrisisKind.SUICIDE, "h": CrisisKind.SELF_HARM, "o": CrisisKin
               "a": CrisisKind.ABUSE}  # fmt: skip
 CODE_OF_KIND = {kind: code for code, kind in KIND_CODES.items()}
 # Slots the engine fills in strings besides answers, settings and progress.
-STRING_SLOTS = ("finding.quote", "limit.chars", "suspended.title", "parse.suggestions")
+STRING_SLOTS = ("progress.titles", "chart.checkins", "chart.steady", "chart.kept", "finding.quote", "limit.chars", "suspended.title", "parse.suggestions")
 
 
 def step(script: Script, session: Session, event: Event, now: datetime) -> Turn:
@@ -725,6 +734,8 @@ def _apply(b: TurnBuilder, flow: str, spec: EffectSpec) -> None:
             b.effect(Export())
         case EraseSpec():
             b.effect(Erase())
+        case ChartSpec():
+            b.effect(ShowChart())
 
 
 def _unescape(rendered: str) -> str:

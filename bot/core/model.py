@@ -93,6 +93,11 @@ class EraseSpec:
     pass
 
 
+@dataclass(frozen=True)
+class ChartSpec:
+    """Send a picture of the last 30 days (the shell draws it)."""
+
+
 EffectSpec = (
     JournalSpec
     | CommitmentSpec
@@ -102,6 +107,7 @@ EffectSpec = (
     | MarkSpec
     | ExportSpec
     | EraseSpec
+    | ChartSpec
 )
 
 

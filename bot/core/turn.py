@@ -78,6 +78,11 @@ class Export:
 
 
 @dataclass(frozen=True)
+class ShowChart:
+    """Send the person a picture of their last 30 days, with a caption."""
+
+
+@dataclass(frozen=True)
 class Erase:
     """Delete every row about the person; they confirmed."""
 
@@ -99,6 +104,7 @@ Effect = (
     | Mark
     | Export
     | Erase
+    | ShowChart
 )
 
 

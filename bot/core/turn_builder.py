@@ -10,7 +10,7 @@ from typing import Any
 from bot.core import buttons
 from bot.core.model import Script
 from bot.core.resources import resources_html
-from bot.core.session import ENCRYPTED_FACT, Position, Promise, Session
+from bot.core.session import ENCRYPTED_FACT, NOT_PRACTICES, Position, Promise, Session
 from bot.core.template import Markup
 from bot.core.turn import (
     Button,
@@ -43,7 +43,19 @@ class TurnBuilder:
         encrypted = self.session.facts.get(ENCRYPTED_FACT) == "yes"
         key = "privacy.encrypted" if encrypted else "privacy.not_encrypted"
         values["privacy.encryption"] = Markup(self.script.string(key).render({}))
+        values["progress.practice_list"] = self._practice_list()
         return values
+
+    def _practice_list(self) -> str:
+        """The practices finished, by title: which, not only how many."""
+        flows = self.script.flows
+        done = sorted(self.session.completed - NOT_PRACTICES)
+        titles = [flows[f].title for f in done if f in flows]
+        if not titles:
+            return ""
+        return self.script.string("progress.finished").render(
+            {"progress.titles": ", ".join(titles)}
+        )
 
     def say(self, text: str, keys: tuple[Button, ...] = (), pin: bool = False) -> None:
         if text.strip() or keys:

@@ -24,6 +24,7 @@ from bot.core.turn import (
     Effect,
     Erase,
     Export,
+    ShowChart,
     FlagCrisis,
     KeepPromise,
     Mark,
@@ -237,7 +238,7 @@ class MemoryStore:
                 )
             case Mark(name=name):
                 person.marks.append({"id": next_id("marks"), "name": name, "created_at": now_text})
-            case Export() | Erase():
+            case Export() | Erase() | ShowChart():
                 pass  # carried out by the caller (the Coach), not by the store
             case _:
                 assert_never(effect)

@@ -54,6 +54,7 @@ from bot.core.turn import (
     Effect,
     Erase,
     Export,
+    ShowChart,
     FlagCrisis,
     KeepPromise,
     Mark,
@@ -1036,7 +1037,7 @@ async def _apply(
                 "INSERT INTO marks (user_id, name, created_at) VALUES (?, ?, ?)",
                 (user_id, name, now_text),
             )
-        case Export() | Erase():
+        case Export() | Erase() | ShowChart():
             pass  # carried out by the caller (the Coach), not by the store
         case _:
             assert_never(effect)

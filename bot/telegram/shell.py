@@ -5,6 +5,8 @@ Knows nothing of any dialogue's content: it only carries things across.
 
 from __future__ import annotations
 
+import asyncio
+
 import html
 import logging
 from collections import OrderedDict
@@ -19,7 +21,8 @@ from telegram.ext import ContextTypes
 from bot.coach import Coach
 from bot.core.commands import event_for_command, parse_command
 from bot.core.events import Event, NotText, Press, SendText
-from bot.core.turn import Export, OutMessage, Turn
+from bot.core.turn import Export, OutMessage, ShowChart, Turn
+from bot.progress_chart import render_png
 from bot.schedule.dispatcher import Unreachable
 from bot.schedule.pacer import Pacer
 from bot.telegram.render import keyboard, split_message
@@ -123,6 +126,8 @@ class TelegramShell:
         await self.show(chat_id, turn.messages, interactive=interactive)
         if any(isinstance(e, Export) for e in turn.effects):
             await self.send_export(chat_id)
+        if any(isinstance(e, ShowChart) for e in turn.effects):
+            await self.send_chart(chat_id)
 
     async def show(
         self, chat_id: int, messages: tuple[OutMessage, ...], *, interactive: bool = True
@@ -161,6 +166,18 @@ class TelegramShell:
             )
         except BadRequest:
             log.info("could not pin a message")  # not fatal: the card is still in the chat
+
+    async def send_chart(self, chat_id: int) -> None:
+        days, caption, labels = await self.coach.chart(chat_id)
+        png = await asyncio.to_thread(render_png, days, labels)  # drawing blocks for a moment
+        await self.sender.call(
+            chat_id,
+            "sendPhoto",
+            lambda: self.bot.send_photo(
+                chat_id, InputFile(png, filename="progress.png"), caption=caption,
+                parse_mode=ParseMode.HTML,
+            ),
+        )  # fmt: skip
 
     async def send_export(self, chat_id: int) -> None:
         files = await self.coach.export(chat_id)

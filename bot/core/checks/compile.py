@@ -30,7 +30,8 @@ RESERVED_IDS = frozenset({"ok", "thin", "praise"})
 # Fragments every check can use without defining them.
 BUILTIN_FRAGMENTS: Mapping[str, str] = {
     "w": r"[^ .!?;]+",  # one word, with any punctuation stuck to it ("hurt," "you’re")
-    "few": r"(?: [^ .!?;]+){0,3}",  # up to three more words: lengthens a quote to read well
+    # up to four or five more words, to the next comma: lengthens a quote to read well
+    "few": r"(?: [^ .!?;,]+){0,4}(?: [^ .!?;,]+(?=,))?",
     "gap": r"(?: [^ .!?;]+){0,6}",  # up to six more words, within one sentence
     "end": r"(?=[ ]?[.!?;,]|$)",  # the end of a sentence or clause comes next
 }
@@ -67,16 +68,16 @@ def compile_check(path: str, doc: LineDict) -> tuple[TextCheck | None, Diagnosti
     problems, rule_ids = _rules(doc, "rules", fragments, out, required=True)
     strengths, strength_ids = _rules(doc, "strengths", fragments, out, required=False)
     raw_strengths = doc.get("strengths")
-    for name in sorted(rule_ids & strength_ids):
-        line = _id_line(raw_strengths, name, doc.line_of("strengths"))
-        out.append((line, f"id {name!r} names both a rule and a strength"))
+    for shared in sorted(rule_ids & strength_ids):
+        line = _id_line(raw_strengths, shared, doc.line_of("strengths"))
+        out.append((line, f"id {shared!r} names both a rule and a strength"))
     raw_rules = doc.get("rules")
     for r in problems:
-        for name in r.unless_strength:
-            if name not in strength_ids:
+        for wanted in r.unless_strength:
+            if wanted not in strength_ids:
                 line = _key_line(raw_rules, r.id, "unless_strength", doc.line_of("rules"))
                 known = ", ".join(sorted(strength_ids)) or "none defined"
-                msg = f"rule {r.id!r}: unless_strength names unknown strength {name!r}"
+                msg = f"rule {r.id!r}: unless_strength names unknown strength {wanted!r}"
                 out.append((line, f"{msg} (known: {known})"))
     requires = _requires(doc, strength_ids, out)
     if out:

@@ -28,6 +28,7 @@ class Config:
     database_path: Path = ROOT / "mend.sqlite3"
     dialogues_dir: Path = ROOT / "dialogues"
     cache_dir: Path = DEFAULT_CACHE_DIR
+    protect_content: bool = True  # messages quoting a person's words can't be forwarded
     default_timezone: str = "UTC"
     log_level: str = "INFO"
     api_base_url: str = DEFAULT_API
@@ -91,6 +92,7 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
         database_path=Path(get("DATABASE_PATH") or str(ROOT / "mend.sqlite3")),
         dialogues_dir=Path(get("DIALOGUES_DIR") or str(ROOT / "dialogues")),
         cache_dir=Path(get("CACHE_DIR") or str(DEFAULT_CACHE_DIR)),
+        protect_content=_yes_no(get("PROTECT_CONTENT", "true"), "PROTECT_CONTENT"),
         default_timezone=zone,
         log_level=level,
         api_base_url=get("TELEGRAM_API_BASE_URL") or DEFAULT_API,
@@ -102,6 +104,15 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
         dispatch_interval=interval,
         send_rate=rate,
     )
+
+
+def _yes_no(text: str, name: str) -> bool:
+    value = text.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {text!r}")
 
 
 def _number(text: str, name: str) -> float:

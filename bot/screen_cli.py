@@ -14,15 +14,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from bot.core.checks import TEXT_CHECKS, TextCheck
+from bot.core.checks import TextCheck
 from bot.core.model import Script
 
 CRISIS = "crisis"
 
 
 def checks_of(script: Script) -> dict[str, TextCheck]:
-    compiled: dict[str, TextCheck] | None = getattr(script, "checks", None)
-    return dict(compiled) if compiled else dict(TEXT_CHECKS)
+    return dict(script.checks)
 
 
 def screen_lines(script: Script, lines: Iterable[str], only: str | None = None) -> Iterator[str]:

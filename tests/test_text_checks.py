@@ -19,7 +19,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.checks import TEXT_CHECKS, Finding, TextCheck, Verdict, compile_check
+from bot.core.checks import Finding, TextCheck, Verdict, compile_check
 from bot.core.checks.compile import superlinear
 from bot.core.template import parse_template
 from bot.core.yamlsource import LineDict, parse_yaml
@@ -30,7 +30,6 @@ DATA = Path(__file__).resolve().parent / "data" / "checks"
 HELDOUT = DATA / "heldout"
 BROKEN = Path(__file__).resolve().parent / "fixtures" / "checks_broken"
 NAMES = ("apology", "defensiveness", "validation", "promise", "harm", "context")
-LEGACY = ("apology", "defensiveness", "validation")
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 HELDOUT_FLOOR = 0.85
 TUNING_FLOOR = 0.98
@@ -281,22 +280,6 @@ def test_heldout_accuracy(name: str) -> None:
         f"({by_rule} by a rule), good passed {passed}/{len(held['good'])}, accuracy {acc:.3f}"
     )
     assert acc >= HELDOUT_FLOOR
-
-
-@pytest.mark.parametrize("name", LEGACY)
-def test_the_yaml_checks_do_at_least_as_well_as_the_legacy_python_ones(name: str) -> None:
-    held = load(name, heldout=True)
-
-    def legacy_accuracy() -> float:
-        legacy = TEXT_CHECKS[name]
-        flagged = sum(bool(legacy.run(t)) for t in held["poor"])
-        passed = sum(not legacy.run(t) for t in held["good"])
-        return (flagged + passed) / (len(held["poor"]) + len(held["good"]))
-
-    old = legacy_accuracy()
-    _, _, new = accuracy(CHECKS[name], held["poor"], held["good"])
-    print(f"\n{name}: held-out accuracy, legacy Python {old:.3f} -> YAML {new:.3f}")
-    assert new >= old
 
 
 @pytest.mark.parametrize(
@@ -557,17 +540,6 @@ def test_a_long_adversarial_text_is_checked_quickly(name: str) -> None:
         worst = max(worst, min(runs))
     print(f"\n{name}: slowest 4,096-character adversarial text {worst:.1f} ms")
     assert worst < BUDGET_MS
-
-
-# --- the legacy registry -----------------------------------------------------------------------
-
-
-def test_the_legacy_registry_still_holds_the_three_python_checks() -> None:
-    # Kept until the compiler loads dialogues/checks/; its rule ids all exist in the YAML.
-    assert set(TEXT_CHECKS) == set(LEGACY)
-    for name, legacy in TEXT_CHECKS.items():
-        assert legacy.name == name
-        assert set(legacy.rules) <= set(CHECKS[name].rules)
 
 
 # --- feedback words -------------------------------------------------------------------------------

@@ -17,19 +17,19 @@ from typing import Any, cast
 import yaml
 
 from bot.core import buttons
-from bot.core.checks import TEXT_CHECKS
+from bot.core.checks import TextCheck, compile_check
 from bot.core.commands import COMMANDS
 from bot.core.engine import REQUIRED_FLOWS, REQUIRED_STRINGS, STRING_SLOTS
 from bot.core.model import (
     AnswerSpec,
     Ask,
     BranchArm,
+    ChartSpec,
     Choice,
     CommitmentSpec,
     Condition,
     ConditionKind,
     EffectSpec,
-    ChartSpec,
     EraseSpec,
     ExportSpec,
     Flow,
@@ -54,6 +54,7 @@ from bot.core.template import NAME, Template, TemplateError, parse_template
 from bot.core.yamlsource import LineDict, LineList, parse_yaml
 
 FORMAT_VERSION = 1
+CHECK_VARIANTS = 3  # praise comes in this many wordings a strength, "thin" in one fewer
 MAX_MESSAGE = 4096  # Telegram's limit for one message
 MAX_LABEL = 64  # longer button labels are cut off on phones
 VERSION_CHARS = 6
@@ -69,6 +70,7 @@ NODE_KEYS = {"say", "next", "choices", "ask", "save", "check", "optional", "bran
 NODE_KEYS |= {"call", "goto", "end", "do", "wait", "skip", "skip_to", "promises", "thought", "set"}
 SAFETY_VALUES = ("clear", "flagged")
 _PIN = object()  # `- pin: true` marks the node, it is not an effect to carry out
+_COPY = object()  # `- copy: true` too: the message gets a copy button
 CHOICE_KEYS = {"label", "next", "start", "do"}
 DATA_KINDS = {"crisis_resources": "resources"}
 
@@ -120,6 +122,7 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
     libraries: dict[str, tuple[str, ...]] = {}
     flow_docs: list[tuple[str, LineDict]] = []
     lexicons: dict[str, Lexicon] = {}
+    checks: dict[str, TextCheck] = {}
     corpus: list[Example] = []
     model_settings = ModelSettings()
     for path in sorted(sources):
@@ -141,7 +144,7 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
         elif kind == "crisis_lexicon":
             _lexicon(path, doc, lexicons, report)
         elif kind == "text_check":
-            pass  # compiled by bot.core.checks (being moved to YAML)
+            _text_check(path, doc, checks, report)
         elif kind == "screen_model":
             model_settings, problems = compile_model_settings(doc)
             for line, message in problems:
@@ -151,7 +154,7 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
                                *DATA_KINDS])  # fmt: skip
             report.error(path, doc.line_of("kind"), f"unknown kind {kind!r} (known: {known})")
     for path, doc in flow_docs:
-        flow = _flow(path, doc, report)
+        flow = _flow(path, doc, report, checks)
         if flow is None:
             continue
         if flow.id in flows:
@@ -162,7 +165,7 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
             continue
         flows[flow.id] = flow
     _check_references(flows, libraries, report)
-    _check_strings(strings, report, _default_path(sources))
+    _check_strings(strings, checks, report, _default_path(sources))
     _check_templates(flows, strings, report)
     version = _version(sources)
     _check_limits(flows, version, report)
@@ -174,7 +177,7 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
         report.error(_default_path(sources), 1, "no crisis lexicon: the coach must screen text")
     script: Script | None = None
     if not any(d.severity == "error" for d in report.items):
-        script = Script(flows, strings, version, data, libraries, Screen(lexicons))
+        script = Script(flows, strings, version, data, libraries, Screen(lexicons), checks)
     return CompileResult(script, report.items, tuple(corpus), model_settings)
 
 
@@ -258,6 +261,18 @@ def _corpus(path: str, text: str, report: _Report) -> list[Example]:
     for line, message in problems:
         report.error(path, line, message)
     return rows
+
+
+def _text_check(path: str, doc: LineDict, out: dict[str, TextCheck], report: _Report) -> None:
+    check, problems = compile_check(path, doc)
+    for line, message in problems:
+        report.error(path, line, message)
+    if check is None:
+        return
+    if check.name in out:
+        report.error(path, doc.line_of("check"), f"a second text check named {check.name!r}")
+        return
+    out[check.name] = check
 
 
 def _lexicon(path: str, doc: LineDict, out: dict[str, Lexicon], report: _Report) -> None:
@@ -360,7 +375,9 @@ def _markup_problem(text: str) -> str:
 # --- flows --------------------------------------------------------------------------------
 
 
-def _flow(path: str, doc: LineDict, report: _Report) -> Flow | None:
+def _flow(
+    path: str, doc: LineDict, report: _Report, checks: Mapping[str, TextCheck]
+) -> Flow | None:
     _unknown_keys(path, doc, FLOW_KEYS, report)
     ok = True
     for key in ("id", "title", "summary", "start", "nodes"):
@@ -379,7 +396,8 @@ def _flow(path: str, doc: LineDict, report: _Report) -> Flow | None:
         return None
     nodes: dict[str, Node] = {}
     for node_id, raw in raw_nodes.items():
-        node = _node(path, flow_id, str(node_id), raw, raw_nodes.line_of(node_id), report)
+        line = raw_nodes.line_of(node_id)
+        node = _node(path, flow_id, str(node_id), raw, line, report, checks)
         if node is not None:
             nodes[node.id] = node
     start = doc["start"]
@@ -404,7 +422,15 @@ def _flow(path: str, doc: LineDict, report: _Report) -> Flow | None:
 _KIND_KEYS = ("choices", "ask", "branch", "call", "goto", "end", "wait", "promises", "thought")
 
 
-def _node(path: str, flow: str, node_id: str, raw: Any, line: int, report: _Report) -> Node | None:
+def _node(
+    path: str,
+    flow: str,
+    node_id: str,
+    raw: Any,
+    line: int,
+    report: _Report,
+    checks: Mapping[str, TextCheck],
+) -> Node | None:
     if not _ID.match(node_id):
         report.error(path, line, f"node id {node_id!r}: use lower_case letters, digits, _")
     if not isinstance(raw, LineDict):
@@ -418,8 +444,8 @@ def _node(path: str, flow: str, node_id: str, raw: Any, line: int, report: _Repo
         return None
     say = _template(path, raw.line_of("say"), raw["say"], report, where) if "say" in raw else None
     effects = _effects(path, raw, report)
-    pin = _PIN in effects
-    effects = tuple(e for e in effects if e is not _PIN)
+    pin, copy = _PIN in effects, _COPY in effects
+    effects = tuple(e for e in effects if e is not _PIN and e is not _COPY)
     nxt = raw.get("next")
     if nxt is not None and not isinstance(nxt, str):
         report.error(path, raw.line_of("next"), f"{where}: 'next' must be a node id")
@@ -430,6 +456,7 @@ def _node(path: str, flow: str, node_id: str, raw: Any, line: int, report: _Repo
         "line": line,
         "effects": effects,
         "pin": pin,
+        "copy": copy,
     }
     kind = kinds[0] if kinds else "message"
 
@@ -460,8 +487,8 @@ def _node(path: str, flow: str, node_id: str, raw: Any, line: int, report: _Repo
             )
             save = f"{flow}.invalid"
         check = raw.get("check")
-        if check is not None and check not in TEXT_CHECKS:
-            known = ", ".join(sorted(TEXT_CHECKS))
+        if check is not None and check not in checks:
+            known = ", ".join(sorted(checks))
             report.error(
                 path, raw.line_of("check"), f"unknown text check {check!r} (known: {known})"
             )
@@ -717,10 +744,10 @@ def _effect(path: str, line: int, key: str, value: Any, report: _Report) -> Effe
 
 EFFECT_KEYS = (
     "journal", "commitment", "setting", "follow_up", "answer", "mark", "export", "erase", "pin",
-    "safety", "chart",
+    "safety", "chart", "copy",
 )  # fmt: skip
 _FLAGS: dict[str, Any] = {
-    "export": ExportSpec(), "erase": EraseSpec(), "pin": _PIN, "chart": ChartSpec(),
+    "export": ExportSpec(), "erase": EraseSpec(), "pin": _PIN, "chart": ChartSpec(), "copy": _COPY,
 }  # fmt: skip
 
 
@@ -820,10 +847,18 @@ def _check_references(
                     )
 
 
-def _check_strings(strings: dict[str, Template], report: _Report, path: str) -> None:
+def _check_strings(
+    strings: dict[str, Template], checks: dict[str, TextCheck], report: _Report, path: str
+) -> None:
     needed = list(REQUIRED_STRINGS) + [f"command.{name}" for name in COMMANDS]
-    for check in TEXT_CHECKS.values():
-        needed += [f"check.{check.name}.ok"] + [f"check.{check.name}.{r}" for r in check.rules]
+    for check in checks.values():
+        needed += [f"check.{check.name}.{r}" for r in check.rules]
+        needed += [f"check.{check.name}.thin.{n}" for n in range(1, CHECK_VARIANTS)]
+        needed += [
+            f"check.{check.name}.praise.{s}.{n}"
+            for s in check.strength_ids
+            for n in range(1, CHECK_VARIANTS + 1)
+        ]
     for key in needed:
         if key not in strings:
             report.error(path, 1, f"missing string {key!r} (add it to a 'kind: strings' file)")

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 from datetime import date, datetime, timedelta
 
 from bot.core import buttons
-from bot.core.checks import TEXT_CHECKS, Finding
+from bot.core.checks import Finding
 from bot.core.events import (
     Cancel,
     Due,
@@ -32,12 +33,12 @@ from bot.core.export_format import EXPORT_STRINGS
 from bot.core.model import (
     AnswerSpec,
     BranchArm,
+    ChartSpec,
     Choice,
     CommitmentSpec,
     Condition,
     ConditionKind,
     EffectSpec,
-    ChartSpec,
     EraseSpec,
     ExportSpec,
     FollowUpSpec,
@@ -123,6 +124,7 @@ REQUIRED_STRINGS = (
     "safety.safe_reply",
     "privacy.encrypted",
     "chart.caption",
+    "copy_button",
     "progress.finished",
     "chart.title",
     "chart.steady",
@@ -144,7 +146,8 @@ KIND_CODES = {"s": CrisisKind.SUICIDE, "h": CrisisKind.SELF_HARM, "o": CrisisKin
               "a": CrisisKind.ABUSE}  # fmt: skip
 CODE_OF_KIND = {kind: code for code, kind in KIND_CODES.items()}
 # Slots the engine fills in strings besides answers, settings and progress.
-STRING_SLOTS = ("progress.titles", "chart.checkins", "chart.steady", "chart.kept", "finding.quote", "limit.chars", "suspended.title", "parse.suggestions")
+STRING_SLOTS = ("progress.titles", "chart.checkins", "chart.steady", "chart.kept",
+                "finding.quote", "limit.chars", "suspended.title", "parse.suggestions")  # fmt: skip
 
 
 def step(script: Script, session: Session, event: Event, now: datetime) -> Turn:
@@ -426,18 +429,33 @@ def _text(b: TurnBuilder, raw: str) -> None:
     if node.ask.setting is not None:
         _set_from_text(b, node, pos, node.ask.setting, text)
         return
-    check = TEXT_CHECKS.get(node.ask.check) if node.ask.check else None
+    check = b.script.checks.get(node.ask.check) if node.ask.check else None
     if check is None:
         _accept(b, node, pos, text)
         return
-    findings = check.run(text)
-    if not findings:
-        b.say_string(f"check.{check.name}.ok")
+    verdict = check.verdict(text)
+    if verdict.findings:
+        _feedback(b, check.name, verdict.findings)
+    elif verdict.thin:  # nothing wrong, nothing to praise yet: ask for a little more
+        b.say_string(f"check.{check.name}.thin.{_variant(b, VARIANTS - 1)}")
+    else:
+        if verdict.strengths:  # praise what they wrote, in their words
+            strength = verdict.strengths[0]
+            key = f"check.{check.name}.praise.{strength.rule}.{_variant(b, VARIANTS)}"
+            b.say_string(key, {"finding.quote": strength.quote})
         _accept(b, node, pos, text)
         return
-    _feedback(b, check.name, findings)
     b.move(dataclasses.replace(pos, draft=text))
     _offer_revision(b, pos)
+
+
+VARIANTS = 3  # wordings of each praise (and one fewer of "thin"), see compiler.CHECK_VARIANTS
+
+
+def _variant(b: TurnBuilder, count: int) -> int:
+    """Which wording to use: it moves on with every answer, so one conversation does not
+    hear the same sentence twice in a row, and stays pure (no randomness)."""
+    return len(b.session.answers) % count + 1
 
 
 def _set_from_text(b: TurnBuilder, node: Node, pos: Position, setting: str, text: str) -> None:
@@ -582,7 +600,7 @@ def _run(b: TurnBuilder, flow: str, node_id: str, stack: tuple[Frame, ...]) -> N
                 _wait_at(b, node, text, stack)
                 return
             case NodeKind.MESSAGE | NodeKind.BRANCH | NodeKind.THOUGHT:
-                b.say(text, pin=node.pin)
+                b.say(text, _copy(b, node, text), pin=node.pin, private=_quotes(b, node))
                 if node.library is not None:
                     b.say(_thought(b, node.library))
                 node_id = _pick(b.session, node.arms) if node.arms else node.next or ""
@@ -612,7 +630,8 @@ def _run(b: TurnBuilder, flow: str, node_id: str, stack: tuple[Frame, ...]) -> N
 
 def _wait_at(b: TurnBuilder, node: Node, text: str, stack: tuple[Frame, ...]) -> None:
     """Show a node that waits for the person and stop there."""
-    b.say(text, _keys(b, node), pin=node.pin)
+    keys = (*_copy(b, node, text), *_keys(b, node))
+    b.say(text, keys, pin=node.pin, private=_quotes(b, node))
     b.move(Position(node.flow, node.id, stack))
 
 
@@ -646,6 +665,31 @@ def _turned_off(b: TurnBuilder, flow: str | None) -> bool:
     if flow is None or b.session.settings.safety != "flagged":
         return False
     return b.script.flows[flow].couples_talk
+
+
+def _quotes(b: TurnBuilder, node: Node) -> bool:
+    """Whether the node's message shows the person's own words back to them."""
+    if node.say is None:
+        return False
+    answers = b.session.answers
+    return any(answers.get(slot.name) for slot in node.say.slots)
+
+
+MAX_COPY = 256  # Telegram's limit for a copy button's text
+_TAG = re.compile(r"<[^>]{0,200}>")
+_QUOTE_BLOCK = re.compile(r"<blockquote>(.{0,4000}?)</blockquote>", re.S)
+
+
+def _copy(b: TurnBuilder, node: Node, text: str) -> tuple[Button, ...]:
+    """A button that copies the card: the message's quoted block, else its first paragraph."""
+    if not node.copy:
+        return ()
+    block = _QUOTE_BLOCK.search(text)
+    card = block.group(1) if block else text.split("\n\n", 1)[0]
+    plain = html.unescape(_TAG.sub("", card)).strip()
+    if not plain or len(plain) > MAX_COPY:
+        return ()
+    return (Button(b.label("copy_button"), "", copy=plain),)
 
 
 def _promise_label(text: str, kept: bool) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 
+from bot.core.checks.model import TextCheck
 from bot.core.screening import Screen
 from bot.core.template import Template
 
@@ -159,6 +161,7 @@ class Node:
     promises: PromisesSpec | None = None
     library: str | None = None  # for THOUGHT
     pin: bool = False  # the shell pins this node's message
+    copy: bool = False  # the message gets a button that copies its card (see engine._copy)
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ class Script:
     data: dict[str, object] = field(default_factory=dict)  # other tables (crisis resources…)
     libraries: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> items (HTML)
     screen: Screen = field(default_factory=Screen)  # the crisis screen: lexicons and model
+    checks: Mapping[str, TextCheck] = field(default_factory=dict)  # dialogues/checks/*.yaml
 
     def node(self, flow: str, node: str) -> Node | None:
         f = self.flows.get(flow)

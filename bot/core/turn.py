@@ -11,7 +11,8 @@ from bot.core.session import Session
 @dataclass(frozen=True)
 class Button:
     label: str
-    data: str  # callback data, at most 64 bytes
+    data: str  # callback data, at most 64 bytes ("" for a copy button)
+    copy: str | None = None  # plain text Telegram copies to the clipboard when tapped
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class OutMessage:
     text: str  # Telegram HTML; the person's words inside it are escaped
     buttons: tuple[Button, ...] = ()
     pin: bool = False  # the shell pins this message in the chat
+    private: bool = False  # quotes the person's own words: sent protected from forwarding
 
 
 @dataclass(frozen=True)

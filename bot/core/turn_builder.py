@@ -57,9 +57,11 @@ class TurnBuilder:
             {"progress.titles": ", ".join(titles)}
         )
 
-    def say(self, text: str, keys: tuple[Button, ...] = (), pin: bool = False) -> None:
+    def say(
+        self, text: str, keys: tuple[Button, ...] = (), pin: bool = False, private: bool = False
+    ) -> None:
         if text.strip() or keys:
-            self.messages.append(OutMessage(text, keys, pin))
+            self.messages.append(OutMessage(text, keys, pin, private))
 
     def say_string(self, key: str, extra: dict[str, str] | None = None) -> None:
         self.say(self.script.string(key).render(self.values() | (extra or {})))

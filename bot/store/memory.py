@@ -24,7 +24,6 @@ from bot.core.turn import (
     Effect,
     Erase,
     Export,
-    ShowChart,
     FlagCrisis,
     KeepPromise,
     Mark,
@@ -32,6 +31,7 @@ from bot.core.turn import (
     SaveAnswer,
     SaveJournal,
     ScheduleFollowUp,
+    ShowChart,
     Turn,
 )
 from bot.store.codec import (

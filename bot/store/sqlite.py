@@ -28,9 +28,8 @@ Datetimes are stored as fixed-width ISO-8601 UTC text. Nothing here logs a perso
 
 from __future__ import annotations
 
-import dataclasses
-
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -54,7 +53,6 @@ from bot.core.turn import (
     Effect,
     Erase,
     Export,
-    ShowChart,
     FlagCrisis,
     KeepPromise,
     Mark,
@@ -62,6 +60,7 @@ from bot.core.turn import (
     SaveAnswer,
     SaveJournal,
     ScheduleFollowUp,
+    ShowChart,
     Turn,
 )
 from bot.store.codec import (
@@ -185,6 +184,7 @@ def _quote(identifier: str) -> str:
 # -- SQL built once ----------------------------------------------------------------------------
 
 _SETTING_COLUMNS = ", ".join(_quote(n) for n in SETTING_NAMES)
+
 
 def _touch_user_sql(replan: bool) -> str:
     """A committed turn: create the person if new, else mark them active and seen now, and

@@ -137,7 +137,9 @@ def build_bot(config: Config, script: Script, store: Store, clock: Clock = syste
         .concurrent_updates(PerUserUpdateProcessor(locks))
         .build()
     )
-    shell = TelegramShell(coach, Sender(store), app.bot, pacer)
+    shell = TelegramShell(
+        coach, Sender(store), app.bot, pacer, protect_content=config.protect_content
+    )
     dispatcher = Dispatcher(
         coach,
         store,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.turn import Button
 
@@ -50,6 +50,10 @@ def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     # One button a row: labels are sentences, and phones are narrow.
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in buttons]
-    )
+    return InlineKeyboardMarkup([[_button(b)] for b in buttons])
+
+
+def _button(b: Button) -> InlineKeyboardButton:
+    if b.copy is not None:  # copies to the clipboard on the phone: no round trip to us
+        return InlineKeyboardButton(b.label, copy_text=CopyTextButton(b.copy))
+    return InlineKeyboardButton(b.label, callback_data=b.data)

@@ -6,7 +6,6 @@ Knows nothing of any dialogue's content: it only carries things across.
 from __future__ import annotations
 
 import asyncio
-
 import html
 import logging
 from collections import OrderedDict
@@ -35,11 +34,21 @@ _REMEMBER_PRESSES = 10_000
 
 
 class TelegramShell:
-    def __init__(self, coach: Coach, sender: Sender, bot: Bot, pacer: Pacer | None = None):
+    def __init__(
+        self,
+        coach: Coach,
+        sender: Sender,
+        bot: Bot,
+        pacer: Pacer | None = None,
+        *,
+        protect_content: bool = True,
+    ):
         self.coach = coach
         self.sender = sender
         self.bot = bot
         self.pacer = pacer
+        # Messages that quote the person's own words cannot be forwarded or saved.
+        self.protect_content = protect_content
         # Messages whose buttons were already pressed: a double tap advances once.
         self._pressed: OrderedDict[tuple[int, int], None] = OrderedDict()
 
@@ -138,6 +147,7 @@ class TelegramShell:
                 chat_id, "sendChatAction", lambda: bot.send_chat_action(chat_id, ChatAction.TYPING)
             )
         for message in messages:
+            protect = message.private and self.protect_content
             chunks = split_message(message.text)
             for i, chunk in enumerate(chunks):
                 markup = keyboard(message.buttons) if i == len(chunks) - 1 else None
@@ -146,12 +156,13 @@ class TelegramShell:
                 sent = await self.sender.call(
                     chat_id,
                     "sendMessage",
-                    lambda chunk=chunk, markup=markup: bot.send_message(  # type: ignore[misc]
+                    lambda chunk=chunk, markup=markup, protect=protect: bot.send_message(  # type: ignore[misc]
                         chat_id,
                         chunk,
                         parse_mode=ParseMode.HTML,
                         reply_markup=markup,
                         link_preview_options=_NO_PREVIEWS,
+                        protect_content=protect,
                     ),
                 )
                 if message.pin and i == 0:

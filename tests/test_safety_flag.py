@@ -83,3 +83,12 @@ def test_an_open_button_still_opens_a_scheduled_check_in() -> None:
     p = person("flagged")
     p.send(Press(f"{SCRIPT.version}:checkin::open"))
     assert p.at() is not None and p.at()[0] == "checkin"  # type: ignore[index]
+
+
+def test_now_from_the_menu_does_not_offer_to_go_back_to_the_menu() -> None:
+    p = person("clear")
+    p.send(ShowMenu())
+    p.send(StartFlow("hurting_now"))
+    p.tap("Done — no check-in")
+    assert "go back to" not in p.text().lower()
+    assert p.labels() == ["☰ Menu"]

@@ -39,6 +39,7 @@ from bot.core.model import (
     Node,
     NodeKind,
     Pause,
+    PauseSpec,
     PromisesSpec,
     Script,
     SettingSpec,
@@ -723,6 +724,11 @@ def _effect(path: str, line: int, key: str, value: Any, report: _Report) -> Effe
             report.error(path, line, f"follow_up after {value['after']!r}: use 30m, 2h, 3d or 1w")
             return None
         return FollowUpSpec(str(value["flow"]), after)
+    if key == "pause_days":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 90:
+            report.error(path, line, "pause_days is a number of days from 1 to 90")
+            return None
+        return PauseSpec(value)
     if key == "mark":
         if not isinstance(value, str) or not _ID.match(value):
             report.error(path, line, "mark names a count in lower_case, like talk_prepared")
@@ -744,7 +750,7 @@ def _effect(path: str, line: int, key: str, value: Any, report: _Report) -> Effe
 
 EFFECT_KEYS = (
     "journal", "commitment", "setting", "follow_up", "answer", "mark", "export", "erase", "pin",
-    "safety", "chart", "copy",
+    "safety", "chart", "copy", "pause_days",
 )  # fmt: skip
 _FLAGS: dict[str, Any] = {
     "export": ExportSpec(), "erase": EraseSpec(), "pin": _PIN, "chart": ChartSpec(), "copy": _COPY,

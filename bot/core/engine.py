@@ -46,6 +46,7 @@ from bot.core.model import (
     MarkSpec,
     Node,
     NodeKind,
+    PauseSpec,
     Script,
     SettingSpec,
 )
@@ -257,8 +258,8 @@ def _open(b: TurnBuilder, flow_id: str) -> None:
         _idle(b, "couples_talk_off")
         return
     pos = b.session.position
-    if flow.interrupts and pos is not None and pos.flow != flow_id:
-        b.suspend(pos)
+    if flow.interrupts and pos is not None and pos.flow not in (flow_id, MENU_FLOW):
+        b.suspend(pos)  # an exercise is put aside; the menu is simply left
     _start(b, flow_id)
 
 
@@ -780,6 +781,9 @@ def _apply(b: TurnBuilder, flow: str, spec: EffectSpec) -> None:
             b.effect(Erase())
         case ChartSpec():
             b.effect(ShowChart())
+        case PauseSpec(days=days):
+            until = (b.now + timedelta(days=days)).date().isoformat()
+            b.effect(ChangeSetting("paused_until", until))
 
 
 def _unescape(rendered: str) -> str:

@@ -96,6 +96,13 @@ class EraseSpec:
 
 
 @dataclass(frozen=True)
+class PauseSpec:
+    """Pause the daily check-in for this many days from today."""
+
+    days: int
+
+
+@dataclass(frozen=True)
 class ChartSpec:
     """Send a picture of the last 30 days (the shell draws it)."""
 
@@ -110,6 +117,7 @@ EffectSpec = (
     | ExportSpec
     | EraseSpec
     | ChartSpec
+    | PauseSpec
 )
 
 

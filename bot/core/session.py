@@ -48,7 +48,8 @@ PROGRESS_NAMES = (
     "progress.promises_kept",
     "progress.talks",
 )
-ALWAYS_NAMES = (*PROGRESS_NAMES, "safety.resources", "privacy.encryption", "progress.practice_list")
+ALWAYS_NAMES = (*PROGRESS_NAMES, "safety.resources", "privacy.encryption", "progress.practice_list",
+                "settings.paused_until_text")  # fmt: skip
 # `<answer>.flagged` is "1" when the person kept an answer a text check had notes on:
 # such an answer is never shown back (templates fall back to their default words).
 FLAGGED_SUFFIX = ".flagged"

@@ -95,11 +95,24 @@ def _quiet_hours(text: str, now: datetime) -> ParseResult:
     return Unparsed(("22:00-07:00", "11pm-7am"))
 
 
+_PAUSE = re.compile(
+    r"^(?:(\d{1,3})|(a|an|one|two|three|four))?\s*(days?|weeks?|fortnight|months?)?$"
+)
+_COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+_UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "fortnight": 14, "month": 30,
+              "months": 30}  # fmt: skip
+
+
 def _pause_days(text: str, now: datetime) -> ParseResult:
-    m = re.match(r"^(\d{1,3})(?:\s*days?)?$", _clean(text))
-    if m is None or not 1 <= int(m.group(1)) <= MAX_PAUSE_DAYS:
-        return Unparsed(("3", "7", "14"))
-    until = (now + timedelta(days=int(m.group(1)))).date()
+    """ "7", "7 days", "a week", "two weeks", "a fortnight", "a month"."""
+    m = _PAUSE.match(_clean(text).strip("."))
+    if m is None or not (m.group(1) or m.group(2) or m.group(3)):
+        return Unparsed(("3", "a week", "two weeks"))
+    count = int(m.group(1)) if m.group(1) else _COUNT_WORDS.get(m.group(2) or "", 1)
+    days = count * _UNIT_DAYS.get(m.group(3) or "days", 1)
+    if not 1 <= days <= MAX_PAUSE_DAYS:
+        return Unparsed(("3", "a week", "two weeks"))
+    until = (now + timedelta(days=days)).date()
     return Parsed("paused_until", until.isoformat())
 
 

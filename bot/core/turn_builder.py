@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.core import buttons
@@ -44,6 +44,7 @@ class TurnBuilder:
         key = "privacy.encrypted" if encrypted else "privacy.not_encrypted"
         values["privacy.encryption"] = Markup(self.script.string(key).render({}))
         values["progress.practice_list"] = self._practice_list()
+        values["settings.paused_until_text"] = _friendly_date(self.session.settings.paused_until)
         return values
 
     def _practice_list(self) -> str:
@@ -106,3 +107,12 @@ class TurnBuilder:
 
     def turn(self) -> Turn:
         return Turn(tuple(self.messages), tuple(self.effects), self.session, tuple(self.trail))
+
+
+def _friendly_date(iso: str) -> str:
+    """ "2026-12-08" as "Tuesday 8 December 2026" (the weekday says more than digits)."""
+    try:
+        day = date.fromisoformat(iso)
+    except ValueError:
+        return ""
+    return f"{day:%A} {day.day} {day:%B %Y}"

@@ -18,6 +18,7 @@ def shared_sources() -> dict[str, str]:
     lexicons and the flows the engine itself starts (the corpus is left out: fixture
     scripts screen with the rules alone, so their tests never wait for training)."""
     files = [*DIALOGUES.glob("_*.yaml"), *DIALOGUES.glob("screening/*.yaml")]
+    files += DIALOGUES.glob("checks/*.yaml")
     files += [DIALOGUES / f"{flow}.yaml" for flow in ENGINE_FLOWS]
     return {str(p): p.read_text() for p in sorted(files)}
 

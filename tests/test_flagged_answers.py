@@ -17,8 +17,9 @@ INVALIDATING = "You shouldn't feel that way, you're overreacting about the texts
 GOOD = "What I'm hearing is that you feel humiliated and alone, is that right?"
 
 
-def at_reflect_ask() -> Person:
-    p = Person(SCRIPT, Session(completed=frozenset({"onboarding"}), started_at=NOW))
+def at_reflect_ask(p: Person | None = None) -> Person:
+    """Walk `listen` (from its start) to the question that asks for a reflect-back."""
+    p = p or Person(SCRIPT, Session(completed=frozenset({"onboarding"}), started_at=NOW))
     p.send(StartFlow("listen"))
     for _ in range(40):
         if p.at() == ("listen", "reflect_ask"):
@@ -74,18 +75,7 @@ def test_rewriting_after_a_kept_flag_clears_the_mark() -> None:
     p = at_reflect_ask()
     p.send(SendText(INVALIDATING))
     p.tap("Keep this version")
-    p.send(StartFlow("listen"))
-    for _ in range(40):
-        if p.at() == ("listen", "reflect_ask"):
-            break
-        pos = p.session.position
-        assert pos is not None
-        if SCRIPT.flows[pos.flow].nodes[pos.node].ask is not None:
-            p.send(SendText("Tell me more, I'm listening."))
-            if "Keep this version" in p.labels():
-                p.tap("Keep this version")
-        else:
-            p.tap(p.labels()[0])
+    at_reflect_ask(p)
     turn = p.send(SendText(GOOD))
     assert SaveAnswer("listen.reflect.flagged", "") in turn.effects
     assert GOOD in pocket_card_text(p)

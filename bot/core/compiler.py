@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import yaml
 
@@ -264,28 +264,40 @@ def _corpus(path: str, text: str, report: _Report) -> list[Example]:
     return rows
 
 
-def _text_check(path: str, doc: LineDict, out: dict[str, TextCheck], report: _Report) -> None:
-    check, problems = compile_check(path, doc)
+T = TypeVar("T")
+
+
+def _keep(
+    path: str,
+    doc: LineDict,
+    compiled: tuple[T | None, list[tuple[int, str]]],
+    out: dict[str, T],
+    key: str,
+    name: str,
+    report: _Report,
+) -> None:
+    """Report a content file's problems; keep what it compiled to under `name`, once."""
+    value, problems = compiled
     for line, message in problems:
         report.error(path, line, message)
-    if check is None:
+    if value is None:
         return
-    if check.name in out:
-        report.error(path, doc.line_of("check"), f"a second text check named {check.name!r}")
+    if name in out:
+        report.error(path, doc.line_of(key), f"a second {key} {name!r}")
         return
-    out[check.name] = check
+    out[name] = value
+
+
+def _text_check(path: str, doc: LineDict, out: dict[str, TextCheck], report: _Report) -> None:
+    compiled = compile_check(path, doc)
+    name = compiled[0].name if compiled[0] is not None else ""
+    _keep(path, doc, compiled, out, "check", name, report)
 
 
 def _lexicon(path: str, doc: LineDict, out: dict[str, Lexicon], report: _Report) -> None:
-    lexicon, problems = compile_lexicon(doc)
-    for line, message in problems:
-        report.error(path, line, message)
-    if lexicon is None:
-        return
-    if lexicon.language in out:
-        report.error(path, doc.line_of("language"), f"a second {lexicon.language!r} lexicon")
-        return
-    out[lexicon.language] = lexicon
+    compiled = compile_lexicon(doc)
+    name = compiled[0].language if compiled[0] is not None else ""
+    _keep(path, doc, compiled, out, "language", name, report)
 
 
 def _library(path: str, doc: LineDict, out: dict[str, tuple[str, ...]], report: _Report) -> None:

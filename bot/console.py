@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import shutil
 import sys
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -37,14 +39,28 @@ def to_plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-def render(messages: tuple[OutMessage, ...]) -> tuple[str, list[Button]]:
+_OWN_NUMBER = re.compile(r"^\d+\.\s+")  # "1. Listen…": the console numbers buttons itself
+
+
+def wrap(text: str, width: int) -> str:
+    """Fold each line at word boundaries, never inside a word or a number."""
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) or line
+        for line in text.split("\n")
+    )
+
+
+def render(messages: tuple[OutMessage, ...], width: int | None = None) -> tuple[str, list[Button]]:
+    width = width or max(40, min(100, shutil.get_terminal_size((80, 24)).columns - 1))
     lines: list[str] = []
     shown: list[Button] = []
     for message in messages:
-        lines.append(to_plain(message.text))
+        lines.append(wrap(to_plain(message.text), width))
         for button in message.buttons:
+            if button.copy is not None:
+                continue  # a copy button only means something on a phone
             shown.append(button)
-            lines.append(f"  {len(shown)}) {button.label}")
+            lines.append(f"  {len(shown)}) {_OWN_NUMBER.sub('', button.label)}")
         lines.append("")
     return "\n".join(lines), shown
 
@@ -68,7 +84,9 @@ class Console:
         self.shown: list[Button] = []
 
     async def deliver(self, user_id: int, messages: tuple[OutMessage, ...]) -> None:
-        """Scheduled messages (the dispatcher's send): printed as they arrive."""
+        """Scheduled messages (the dispatcher's send): printed as they arrive, on their own
+        lines rather than after the waiting prompt, which is shown again below them."""
+        print("\r  \r", end="")
         self.show(messages)
         print("> ", end="", flush=True)
 

@@ -59,3 +59,15 @@ def test_a_promise_kept_earlier_today_shows_ticked() -> None:
     kept = (dataclasses.replace(LEDGER[0], kept_today=True), LEDGER[1])
     p = at_promises(kept)
     assert p.labels()[:2] == ["☑ Home by seven", "☐ Phone on the table after dinner"]
+
+
+def test_a_second_check_in_on_the_same_day_brings_another_thought() -> None:
+    thoughts = SCRIPT.libraries["thoughts"]
+    p = Person(SCRIPT, Session(completed=frozenset({"onboarding"}), started_at=NOW))
+    seen = []
+    for _ in range(3):
+        p.send(StartFlow("checkin"))
+        p.tap("Steady")
+        p.tap("Not now")  # no promise ledger yet
+        seen.append(next(t for t in thoughts if t in p.text()))
+    assert len(set(seen)) == 3

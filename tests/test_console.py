@@ -118,3 +118,21 @@ def test_rendering_numbers_buttons_and_strips_markup() -> None:
     assert to_event("/now", shown, script) == StartFlow("hurting_now")
     assert to_event("/dance", shown, script) is None
     assert to_plain("a &lt;b&gt;") == "a <b>"
+
+
+def test_rendering_folds_at_words_and_numbers_each_button_once() -> None:
+    long = "Trust is rebuilt slowly, " * 8 + "one 12,345-step day at a time."
+    text, shown = render(
+        (
+            OutMessage(
+                long,
+                (Button("1. Listen without defending", "a:b:c:0"), Button("Copy", "", copy="card")),
+            ),
+        ),  # fmt: skip
+        width=40,
+    )
+    lines = text.splitlines()
+    assert all(len(line) <= 40 for line in lines if not line.startswith("  "))
+    assert all(word in long.split() for line in lines[:-3] for word in line.split())
+    assert "  1) Listen without defending" in lines and "1) 1." not in text
+    assert [b.label for b in shown] == ["1. Listen without defending"]  # no copy button here

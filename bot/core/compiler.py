@@ -69,6 +69,7 @@ FLOW_KEYS = {"version", "kind", "id", "title", "summary", "start", "nodes"}
 FLOW_KEYS |= {"interrupts", "couples_talk", "before_consent"}
 NODE_KEYS = {"say", "next", "choices", "ask", "save", "check", "optional", "branch"}
 NODE_KEYS |= {"call", "goto", "end", "do", "wait", "skip", "skip_to", "promises", "thought", "set"}
+NODE_KEYS |= {"or_type"}
 SAFETY_VALUES = ("clear", "flagged")
 _PIN = object()  # `- pin: true` marks the node, it is not an effect to carry out
 _COPY = object()  # `- copy: true` too: the message gets a copy button
@@ -479,7 +480,11 @@ def _node(
             report.error(path, line, f"{where}: a node with choices needs 'say'")
         if nxt is not None:
             report.error(path, raw.line_of("next"), f"{where}: choices say where to go, not 'next'")
-        return Node(kind=NodeKind.CHOICES, say=say, choices=choices, **common)
+        or_type = raw.get("or_type")
+        if or_type is not None and not isinstance(or_type, str):
+            report.error(path, raw.line_of("or_type"), f"{where}: 'or_type' names an ask node")
+            or_type = None
+        return Node(kind=NodeKind.CHOICES, say=say, choices=choices, or_type=or_type, **common)
     if kind == "ask":
         question = _template(path, raw.line_of("ask"), raw["ask"], report, where)
         save = raw.get("save")
@@ -787,6 +792,8 @@ def _successors(node: Node) -> list[str]:
         if node.promises.missed:
             out.append(node.promises.missed[1])
     out += [c.next for c in node.choices if c.next]
+    if node.or_type:
+        out.append(node.or_type)
     out += [arm.next for arm in node.arms]
     return out
 

@@ -320,6 +320,11 @@ def _press(b: TurnBuilder, data: str) -> None:
         b.move(dataclasses.replace(pos, draft=None))
         b.say_string("revise_prompt")
         _reshow(b)
+    elif node.ask is not None and node.ask.setting and pos.draft and _suggestion(pos, token):
+        chosen = _suggestion(pos, token)
+        assert chosen is not None
+        b.move(dataclasses.replace(pos, draft=None))
+        _set_from_text(b, node, dataclasses.replace(pos, draft=None), node.ask.setting, chosen)
     elif node.ask is not None and node.ask.optional and token == buttons.SKIP:
         if node.ask.save:
             b.effect(SaveAnswer(node.ask.save, ""))  # skipped: an old answer must not show
@@ -415,6 +420,12 @@ def _text(b: TurnBuilder, raw: str) -> None:
     if node is None or pos is None:
         _idle(b, "idle_text")
         return
+    if node.ask is None and node.or_type is not None:
+        # Typing instead of tapping ("Lisbon" where the zone buttons are): the answer to
+        # the question the buttons stand for.
+        pos = dataclasses.replace(pos, node=node.or_type, draft=None)
+        b.move(pos)
+        node = b.script.flows[pos.flow].nodes[pos.node]
     if node.ask is None:
         b.say_string("use_buttons")
         _reshow(b)
@@ -467,7 +478,23 @@ def _set_from_text(b: TurnBuilder, node: Node, pos: Position, setting: str, text
         return
     suggestions = ", ".join(html.escape(s) for s in result.suggestions)
     b.say_string(f"parse.{setting}", {"parse.suggestions": suggestions})
+    # Each suggestion is a button too, remembered with the place until one is tapped.
+    held = dataclasses.replace(pos, draft=SUGGESTION_SEP.join(result.suggestions) or None)
+    b.move(held)
     _reshow(b)
+
+
+SUGGESTION_SEP = "\n"
+MAX_SUGGESTIONS = 4
+
+
+def _suggestion(pos: Position, token: str) -> str | None:
+    """The suggestion a "did you mean" button stands for (tokens s0, s1, ...)."""
+    if not (token.startswith("s") and token[1:].isdigit() and pos.draft):
+        return None
+    options = pos.draft.split(SUGGESTION_SEP)
+    index = int(token[1:])
+    return options[index] if index < len(options) else None
 
 
 def _offer_revision(b: TurnBuilder, pos: Position) -> None:
@@ -709,9 +736,15 @@ def _already_kept(b: TurnBuilder, token: str) -> bool:
 
 
 def _thought(b: TurnBuilder, library: str) -> str:
-    """One item a day, rotating, so none comes back sooner than the library is long."""
+    """One item a day, rotating, so none comes back sooner than the library is long; a
+    second check-in on the same day moves on to the next item instead of repeating."""
     items = b.script.libraries[library]
-    return items[_local_day(b).toordinal() % len(items)]
+    today = _local_day(b)
+    name = f"thought.{library}"  # "<date>:<how many shown that day>"
+    day, _, count = b.session.answers.get(name, "").partition(":")
+    shown = int(count) if day == today.isoformat() and count.isdigit() else 0
+    b.effect(SaveAnswer(name, f"{today.isoformat()}:{shown + 1}"))
+    return items[(today.toordinal() + shown) % len(items)]
 
 
 def _local_day(b: TurnBuilder) -> date:
@@ -800,6 +833,14 @@ def _reshow(b: TurnBuilder) -> None:
         _offer_menu(b, "where_now")
         return
     node = b.script.flows[pos.flow].nodes[pos.node]
+    if node.ask is not None and node.ask.setting and pos.draft is not None:
+        text = node.say.render(b.values()) if node.say else ""
+        keys = tuple(
+            b.button(option, pos.flow, pos.node, f"s{i}")
+            for i, option in enumerate(pos.draft.split(SUGGESTION_SEP)[:MAX_SUGGESTIONS])
+        )
+        b.say(text, (*keys, *_keys(b, node)))
+        return
     if node.ask is not None and pos.draft is not None:
         _offer_revision(b, pos)
         return

@@ -170,6 +170,7 @@ class Node:
     library: str | None = None  # for THOUGHT
     pin: bool = False  # the shell pins this node's message
     copy: bool = False  # the message gets a button that copies its card (see engine._copy)
+    or_type: str | None = None  # CHOICES: text typed here is an answer to this ask node
 
 
 @dataclass(frozen=True)

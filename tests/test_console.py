@@ -128,7 +128,7 @@ def test_rendering_folds_at_words_and_numbers_each_button_once() -> None:
                 long,
                 (Button("1. Listen without defending", "a:b:c:0"), Button("Copy", "", copy="card")),
             ),
-        ),  # fmt: skip
+        ),
         width=40,
     )
     lines = text.splitlines()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import html.parser
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar, cast
@@ -144,9 +144,9 @@ def compile_script(sources: Mapping[str, str]) -> CompileResult:
         elif kind == "library":
             _library(path, doc, libraries, report)
         elif kind == "crisis_lexicon":
-            _lexicon(path, doc, lexicons, report)
+            _lexicon(path, sources[path], doc, lexicons, report)
         elif kind == "text_check":
-            _text_check(path, doc, checks, report)
+            _text_check(path, sources[path], doc, checks, report)
         elif kind == "screen_model":
             model_settings, problems = compile_model_settings(doc)
             for line, message in problems:
@@ -289,14 +289,34 @@ def _keep(
     out[name] = value
 
 
-def _text_check(path: str, doc: LineDict, out: dict[str, TextCheck], report: _Report) -> None:
-    compiled = compile_check(path, doc)
+# Compiling thousands of patterns takes seconds; the same text always compiles to the same
+# value, so a process that compiles the script again (tests, `check` then `run`) reuses it.
+_COMPILED: dict[tuple[str, str, str], Any] = {}
+_COMPILED_MAX = 64
+
+
+def _memo(kind: str, path: str, text: str, compile_it: Callable[[], T]) -> T:
+    key = (kind, path, text)
+    if key not in _COMPILED:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = compile_it()
+    result: T = _COMPILED[key]
+    return result
+
+
+def _text_check(
+    path: str, text: str, doc: LineDict, out: dict[str, TextCheck], report: _Report
+) -> None:
+    compiled = _memo("check", path, text, lambda: compile_check(path, doc))
     name = compiled[0].name if compiled[0] is not None else ""
     _keep(path, doc, compiled, out, "check", name, report)
 
 
-def _lexicon(path: str, doc: LineDict, out: dict[str, Lexicon], report: _Report) -> None:
-    compiled = compile_lexicon(doc)
+def _lexicon(
+    path: str, text: str, doc: LineDict, out: dict[str, Lexicon], report: _Report
+) -> None:
+    compiled = _memo("lexicon", path, text, lambda: compile_lexicon(doc))
     name = compiled[0].language if compiled[0] is not None else ""
     _keep(path, doc, compiled, out, "language", name, report)
 

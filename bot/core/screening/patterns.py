@@ -46,10 +46,11 @@ def compile_problem(pattern: str, *, fragment: bool = False) -> str | None:
 
     A fragment is only ever used inside a pattern, so it may begin with a repeat."""
     try:
-        re.compile(pattern)
-        tree = sre.parse(pattern)
+        tree = sre.parse(pattern)  # syntax errors surface here; compiling comes once, later
     except re.error as exc:
         return f"regex error: {exc.msg}"
+    except RecursionError:
+        return "regex error: nested too deeply"
     items = list(tree)
     if items and not fragment and _unbounded(items[0]):
         return "a pattern cannot begin with * or +: anchor it, e.g. \\bsuicid\\w*"

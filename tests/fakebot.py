@@ -183,6 +183,7 @@ _METHODS = (
     "getFile",
     "pinChatMessage",
     "unpinChatMessage",
+    "unpinAllChatMessages",
     "deleteMessage",
     "close",
     "logOut",
@@ -200,6 +201,7 @@ _CHAT_METHODS = frozenset(
         "sendPhoto",
         "pinChatMessage",
         "unpinChatMessage",
+        "unpinAllChatMessages",
         "deleteMessage",
     }
 )
@@ -1464,6 +1466,7 @@ class FakeBotApi:
             "getFile": self._get_file,
             "pinChatMessage": self._pin_chat_message,
             "unpinChatMessage": self._unpin_chat_message,
+            "unpinAllChatMessages": self._unpin_all_chat_messages,
             "deleteMessage": self._delete_message,
             "close": lambda p: True,
             "logOut": lambda p: True,
@@ -1791,6 +1794,9 @@ class FakeBotApi:
                 m.pinned = False
         user.pinned_message_id = None
         return True
+
+    def _unpin_all_chat_messages(self, p: JSON) -> bool:
+        return self._unpin_chat_message({k: v for k, v in p.items() if k != "message_id"})
 
     def _delete_message(self, p: JSON) -> bool:
         user = self._resolve_chat(p)

@@ -96,10 +96,19 @@ async def test_after_delete_an_old_menu_button_starts_at_consent(
         user = fake.user(502)
         await onboard(user, name=secret)
         menu_message = await user.wait_for(lambda m: "☰ Menu" in m.button_labels)
+        await user.send_command("/prepare")
+        await tap(user, "Now")
+        await tap(user, "Listen to their pain")
+        await tap(user, "Got it")
+        await tap(user, "Pin this card")
+        await user.wait_for(lambda m: m.pinned)
+        assert user.pinned_message_id is not None
         await user.send_command("/delete")
         await tap(user, "Yes, delete everything")
+        await tap(user, "Yes, unpin it too")
         done = await user.wait_for(lambda m: "Everything is gone" in (m.text or ""))
-        assert "Unpin" in (done.text or "") and "history" in (done.text or "")
+        assert "unpin" in (done.text or "") and "history" in (done.text or "")
+        await fake.wait_until(lambda: user.pinned_message_id is None)  # the card, unpinned
         await user.press(menu_message, "☰ Menu")
         hello = await user.wait_for(
             lambda m: "I'm Mend" in (m.text or "") and m.message_id > done.message_id

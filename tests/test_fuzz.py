@@ -139,6 +139,8 @@ async def delete_everything(fake: FakeBotApi, bot: MendBot, user: FakeUser, db: 
     replies = await user.wait_reply(1, timeout=10, settle=0.1)
     confirm = next(m for m in replies if "Yes, delete everything" in m.button_labels)
     await user.press(confirm, "Yes, delete everything")
+    unpin = await user.wait_for(lambda m: "Yes, unpin it too" in m.button_labels, timeout=10)
+    await user.press(unpin, "Yes, unpin it too")
     await user.wait_for(lambda m: "Everything is gone" in (m.text or ""), timeout=10)
     await settle(fake, bot, quiet=0.1)
     for table in USER_TABLES:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from bot.core.events import Press, ShowMenu, StartFlow
 from bot.core.session import Session, Settings
-from tests.harness import real_script
+from tests.fakebot import FakeBotApi
+from tests.harness import real_script, running_bot, tap
 from tests.person import Person
 
 NOW = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
@@ -92,3 +94,26 @@ def test_now_from_the_menu_does_not_offer_to_go_back_to_the_menu() -> None:
     p.tap("Done — no check-in")
     assert "go back to" not in p.text().lower()
     assert p.labels() == ["☰ Menu"]
+
+
+async def test_the_fear_flag_end_to_end(fake: FakeBotApi, db: Path) -> None:
+    async with running_bot(fake, db):
+        user = fake.user(801)
+        await user.send_command("/start")
+        for label in ("I understand", "Yes, that's fine", "We're working on it"):
+            await tap(user, label)
+        await user.wait_for(lambda m: "What should I call you?" in (m.text or ""))
+        await user.send_text("Sam")
+        await tap(user, "Yes")  # is the partner willing
+        await tap(user, "Yes")  # afraid of the partner?
+        await user.wait_for(lambda m: "afraid of what you might do" in (m.text or ""))
+        await tap(user, "No")
+        await user.send_command("/now")
+        card = await user.wait_for(lambda m: "Your safety comes first" in (m.text or ""))
+        assert "Then go to them" not in (card.text or "")
+        await user.send_command("/menu")
+        home = await user.wait_for(lambda m: "What would you like to do?" in (m.text or ""))
+        assert "I'm about to talk to my partner" not in home.button_labels
+        await user.send_command("/prepare")
+        off = await user.wait_for(lambda m: "turned off for now" in (m.text or ""))
+        assert off.message_id > home.message_id

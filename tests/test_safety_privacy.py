@@ -130,6 +130,7 @@ async def test_delete_erases_every_row_about_the_person(fake: FakeBotApi, tmp_pa
         await onboard(gone, name="Leaver")
         await gone.send_command("/delete")
         await tap(gone, "Yes, delete everything")
+        await tap(gone, "No, just delete")
         await gone.wait_for(lambda m: "/start" in (m.text or ""))
     with sqlite3.connect(db) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]

@@ -41,6 +41,7 @@ from bot.core.model import (
     Pause,
     PauseSpec,
     PromisesSpec,
+    UnpinSpec,
     Script,
     SettingSpec,
 )
@@ -313,9 +314,7 @@ def _text_check(
     _keep(path, doc, compiled, out, "check", name, report)
 
 
-def _lexicon(
-    path: str, text: str, doc: LineDict, out: dict[str, Lexicon], report: _Report
-) -> None:
+def _lexicon(path: str, text: str, doc: LineDict, out: dict[str, Lexicon], report: _Report) -> None:
     compiled = _memo("lexicon", path, text, lambda: compile_lexicon(doc))
     name = compiled[0].language if compiled[0] is not None else ""
     _keep(path, doc, compiled, out, "language", name, report)
@@ -787,10 +786,11 @@ def _effect(path: str, line: int, key: str, value: Any, report: _Report) -> Effe
 
 EFFECT_KEYS = (
     "journal", "commitment", "setting", "follow_up", "answer", "mark", "export", "erase", "pin",
-    "safety", "chart", "copy", "pause_days",
+    "safety", "chart", "copy", "pause_days", "unpin",
 )  # fmt: skip
 _FLAGS: dict[str, Any] = {
     "export": ExportSpec(), "erase": EraseSpec(), "pin": _PIN, "chart": ChartSpec(), "copy": _COPY,
+    "unpin": UnpinSpec(),
 }  # fmt: skip
 
 

@@ -47,6 +47,7 @@ from bot.core.model import (
     Node,
     NodeKind,
     PauseSpec,
+    UnpinSpec,
     Script,
     SettingSpec,
 )
@@ -70,6 +71,7 @@ from bot.core.turn import (
     ScheduleFollowUp,
     ShowChart,
     Turn,
+    Unpin,
 )
 from bot.core.turn_builder import TurnBuilder
 
@@ -814,6 +816,8 @@ def _apply(b: TurnBuilder, flow: str, spec: EffectSpec) -> None:
             b.effect(Erase())
         case ChartSpec():
             b.effect(ShowChart())
+        case UnpinSpec():
+            b.effect(Unpin())
         case PauseSpec(days=days):
             until = (b.now + timedelta(days=days)).date().isoformat()
             b.effect(ChangeSetting("paused_until", until))

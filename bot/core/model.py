@@ -103,6 +103,11 @@ class PauseSpec:
 
 
 @dataclass(frozen=True)
+class UnpinSpec:
+    """Unpin what the coach pinned in the chat (a pocket card)."""
+
+
+@dataclass(frozen=True)
 class ChartSpec:
     """Send a picture of the last 30 days (the shell draws it)."""
 
@@ -118,6 +123,7 @@ EffectSpec = (
     | EraseSpec
     | ChartSpec
     | PauseSpec
+    | UnpinSpec
 )
 
 

@@ -80,6 +80,11 @@ class Export:
 
 
 @dataclass(frozen=True)
+class Unpin:
+    """Unpin every message the coach pinned in this chat."""
+
+
+@dataclass(frozen=True)
 class ShowChart:
     """Send the person a picture of their last 30 days, with a caption."""
 
@@ -107,6 +112,7 @@ Effect = (
     | Export
     | Erase
     | ShowChart
+    | Unpin
 )
 
 

@@ -32,6 +32,7 @@ from bot.core.turn import (
     SaveJournal,
     ScheduleFollowUp,
     ShowChart,
+    Unpin,
     Turn,
 )
 from bot.store.codec import (
@@ -238,7 +239,7 @@ class MemoryStore:
                 )
             case Mark(name=name):
                 person.marks.append({"id": next_id("marks"), "name": name, "created_at": now_text})
-            case Export() | Erase() | ShowChart():
+            case Export() | Erase() | ShowChart() | Unpin():
                 pass  # carried out by the caller (the Coach), not by the store
             case _:
                 assert_never(effect)

@@ -61,6 +61,7 @@ from bot.core.turn import (
     SaveJournal,
     ScheduleFollowUp,
     ShowChart,
+    Unpin,
     Turn,
 )
 from bot.store.codec import (
@@ -1037,7 +1038,7 @@ async def _apply(
                 "INSERT INTO marks (user_id, name, created_at) VALUES (?, ?, ?)",
                 (user_id, name, now_text),
             )
-        case Export() | Erase() | ShowChart():
+        case Export() | Erase() | ShowChart() | Unpin():
             pass  # carried out by the caller (the Coach), not by the store
         case _:
             assert_never(effect)

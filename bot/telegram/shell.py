@@ -20,7 +20,7 @@ from telegram.ext import ContextTypes
 from bot.coach import Coach
 from bot.core.commands import event_for_command, parse_command
 from bot.core.events import Event, NotText, Press, SendText
-from bot.core.turn import Export, OutMessage, ShowChart, Turn
+from bot.core.turn import Export, OutMessage, ShowChart, Turn, Unpin
 from bot.progress_chart import render_png
 from bot.schedule.dispatcher import Unreachable
 from bot.schedule.pacer import Pacer
@@ -137,6 +137,13 @@ class TelegramShell:
             await self.send_export(chat_id)
         if any(isinstance(e, ShowChart) for e in turn.effects):
             await self.send_chart(chat_id)
+        if any(isinstance(e, Unpin) for e in turn.effects):
+            with suppress(BadRequest):  # nothing pinned: nothing to do
+                await self.sender.call(
+                    chat_id,
+                    "unpinAllChatMessages",
+                    lambda: self.bot.unpin_all_chat_messages(chat_id),
+                )
 
     async def show(
         self, chat_id: int, messages: tuple[OutMessage, ...], *, interactive: bool = True

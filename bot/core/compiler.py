@@ -41,9 +41,9 @@ from bot.core.model import (
     Pause,
     PauseSpec,
     PromisesSpec,
-    UnpinSpec,
     Script,
     SettingSpec,
+    UnpinSpec,
 )
 from bot.core.resources import check_resources
 from bot.core.screening import Screen

@@ -47,9 +47,9 @@ from bot.core.model import (
     Node,
     NodeKind,
     PauseSpec,
-    UnpinSpec,
     Script,
     SettingSpec,
+    UnpinSpec,
 )
 from bot.core.resources import resources_html
 from bot.core.screening import CrisisKind, Signal

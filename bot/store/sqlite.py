@@ -61,8 +61,8 @@ from bot.core.turn import (
     SaveJournal,
     ScheduleFollowUp,
     ShowChart,
-    Unpin,
     Turn,
+    Unpin,
 )
 from bot.store.codec import (
     CHECKIN_FLOW,

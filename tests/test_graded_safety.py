@@ -57,10 +57,13 @@ def test_unclear_asks_first_and_safe_carries_on_with_the_held_words() -> None:
     assert p.session.position is not None and p.session.position.held == UNCLEAR
     turn = p.tap("I'm safe")
     assert "Thank you for telling me" in p.text()
-    # The exercise goes on as if the words had been sent: the answer is taken.
-    assert any(isinstance(e, SaveAnswer) and e.value == UNCLEAR for e in turn.effects)
-    assert p.session.position != asking
-    assert p.session.position is None or p.session.position.held is None
+    # The exercise goes on as if the words had been sent: taken as the answer, or held
+    # as a draft the text check has a note on; either way they are not lost.
+    saved = any(isinstance(e, SaveAnswer) and e.value == UNCLEAR for e in turn.effects)
+    position = p.session.position
+    assert saved or (position is not None and position.draft == UNCLEAR)
+    assert position is None or position.held is None
+    assert not any(isinstance(e, FlagCrisis) for e in turn.effects)
 
 
 @pytest.mark.parametrize("answer", ["I'm not sure", "I'm not safe"])

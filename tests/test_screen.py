@@ -44,7 +44,8 @@ def kind_of(text: str, s: Screen | None = None) -> CrisisKind | None:
 
 
 def english_reading(text: str) -> str:
-    return rules().lexicons["en"].reading.read(fold(text))
+    # The English reading starts with a sentence mark, so patterns may begin " word".
+    return rules().lexicons["en"].reading.read(fold(text)).removeprefix(". ")
 
 
 # --- the first version's corpus, kept as a regression set -----------------------------------
@@ -58,10 +59,8 @@ def test_regression_corpus_covers_every_kind() -> None:
 
 
 @pytest.mark.parametrize("entry", CRISIS, ids=lambda e: e["text"][:50])
-def test_every_regression_phrase_is_caught_by_the_rules_with_its_kind(
-    entry: dict[str, str],
-) -> None:
-    assert kind_of(entry["text"], rules()) is CrisisKind(entry["kind"])
+def test_every_regression_phrase_is_caught_with_its_kind(entry: dict[str, str]) -> None:
+    assert kind_of(entry["text"]) is CrisisKind(entry["kind"])
 
 
 def test_false_alarms_on_the_regression_everyday_phrases() -> None:
@@ -201,6 +200,10 @@ def test_hostile_long_input_is_screened_quickly(text: str) -> None:
 
 def test_patterns_are_compiled_once_not_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
     s = screen()
+    texts = [e["text"] for e in CRISIS] + SAFE
+    long_message = " ".join(texts)[:4096]
+    for text in [*texts, long_message, long_message.upper()]:
+        s.screen(text)  # patterns compile on first use (most are never needed)
 
     def no_compiling(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the screen compiled a regular expression per call")
@@ -208,10 +211,8 @@ def test_patterns_are_compiled_once_not_per_call(monkeypatch: pytest.MonkeyPatch
     # re.compile, re.search, re.sub and friends all go through re._compile.
     monkeypatch.setattr(re, "_compile", no_compiling)
     monkeypatch.setattr(re, "compile", no_compiling)
-    texts = [e["text"] for e in CRISIS] + SAFE
-    long_message = " ".join(texts)[:4096]
     for text in [*texts, long_message, long_message.upper()]:
-        s.screen(text)
+        s.screen(text)  # the second time round, nothing is compiled again
     assert s.screen(long_message) is not None
 
 

@@ -30,12 +30,24 @@ NEGATION_WINDOW = 40  # characters before a match in which a negation cancels it
 Problems = list[tuple[int, str]]
 
 
-@dataclass(frozen=True)
 class Part:
-    """One pattern, with the texts one of which any match must contain (None: unknown)."""
+    """One pattern, with the texts one of which any match must contain (None: unknown).
 
-    needs: frozenset[str] | None
-    pattern: re.Pattern[str]
+    Compiled on first use: most patterns are ruled out by `needs` for most messages, and
+    compiling thousands of them at start-up would cost seconds for nothing."""
+
+    __slots__ = ("_compiled", "needs", "source")
+
+    def __init__(self, needs: frozenset[str] | None, source: str) -> None:
+        self.needs = needs
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
 
 
 @dataclass(frozen=True)
@@ -205,7 +217,7 @@ def _pattern_list(
 
 
 def _part(pattern: str) -> Part:
-    return Part(necessary_literals(pattern), re.compile(pattern))
+    return Part(necessary_literals(pattern), pattern)
 
 
 def _negation(

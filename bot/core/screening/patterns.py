@@ -16,6 +16,7 @@ quantifiers such as `{0,3}` are left alone.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from re import _parser as sre  # type: ignore[attr-defined]  # the stdlib's own parser
@@ -41,12 +42,18 @@ def expand(pattern: str, fragments: Mapping[str, str]) -> tuple[str, list[str]]:
     return _FRAGMENT.sub(sub, pattern), unknown
 
 
+@functools.lru_cache(maxsize=16384)
+def _parse(pattern: str) -> Any:
+    """The stdlib's parse tree, once per pattern: the checks below all read it."""
+    return sre.parse(pattern)
+
+
 def compile_problem(pattern: str, *, fragment: bool = False) -> str | None:
     """Why `pattern` cannot be used, or None: a syntax error or a super-linear shape.
 
     A fragment is only ever used inside a pattern, so it may begin with a repeat."""
     try:
-        tree = sre.parse(pattern)  # syntax errors surface here; compiling comes once, later
+        tree = _parse(pattern)  # syntax errors surface here; compiling comes once, later
     except re.error as exc:
         return f"regex error: {exc.msg}"
     except RecursionError:
@@ -98,7 +105,7 @@ def necessary_literals(pattern: str) -> frozenset[str] | None:
     The screen checks these with a plain substring search before it runs a pattern, so a
     long message only pays for the patterns whose words it actually contains.
     """
-    found = _need(list(sre.parse(pattern)))
+    found = _need(list(_parse(pattern)))
     return frozenset(found) if found else None
 
 

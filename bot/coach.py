@@ -7,6 +7,7 @@ through this.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from bot.store.protocol import NOT_REPLANNED, NotReplanned, Store
 
 Clock = Callable[[], datetime]
 CHART_LABELS = ("title", "steady", "hard", "slipped", "kept")
+UNSTORED_UPDATES = 4096
 
 
 def system_clock() -> datetime:
@@ -41,6 +43,7 @@ class Coach:
         self.script = script
         self.store = store
         self.clock = clock
+        self._unstored: OrderedDict[int, None] = OrderedDict()  # recent update ids, not kept
 
     async def handle(
         self, user_id: int, event: Event, *, update_id: int | None = None
@@ -50,7 +53,15 @@ class Coach:
         session = await self.store.load(user_id, now)
         turn = step(self.script, session, event, now)
         if not turn.persist:
-            return turn  # no consent to storage (yet): nothing of this turn is kept
+            # No consent to storage (yet): nothing of this turn is kept. A redelivered
+            # update is still answered once, from memory.
+            if update_id is not None:
+                if update_id in self._unstored:
+                    return None
+                self._unstored[update_id] = None
+                while len(self._unstored) > UNSTORED_UPDATES:
+                    self._unstored.popitem(last=False)
+            return turn
         if any(isinstance(e, Erase) for e in turn.effects):
             await self.store.delete_user(user_id)  # they confirmed; nothing of them stays
             return turn

@@ -113,8 +113,18 @@ async def tap(user: FakeUser, label: str, timeout: float = 5.0) -> BotMessage:
     return message
 
 
+async def consent(user: FakeUser) -> None:
+    """/start and yes to storage: the person is known from here on (at "where are you")."""
+    _last_tapped.pop(user.id, None)  # a new fake numbers messages afresh
+    await user.send_command("/start")
+    await tap(user, "I understand")
+    await tap(user, "Yes, that's fine")
+    await user.wait_for(lambda m: "Where are you right now?" in (m.text or ""))
+
+
 async def onboard(user: FakeUser, name: str = "Sam") -> None:
     """/start through the whole onboarding, by buttons and text, as a person would."""
+    _last_tapped.pop(user.id, None)  # a new fake numbers messages afresh
     await user.send_command("/start")
     await tap(user, "I understand")
     await tap(user, "Yes, that's fine")

@@ -14,7 +14,7 @@ import pytest
 
 from bot.store.sqlite import SqliteStore
 from tests.fakebot import FakeBotApi, FakeUser
-from tests.harness import FakeClock, free_port, onboard, running_bot
+from tests.harness import FakeClock, consent, free_port, onboard, running_bot, tap
 
 
 async def test_start_registers_commands_and_walks_onboarding(fake: FakeBotApi, db: Path) -> None:
@@ -56,16 +56,32 @@ async def test_stale_button_gets_a_gentle_note_and_the_current_step(
 ) -> None:
     async with running_bot(fake, db):
         user = fake.user(103)
-        await user.send_command("/start")
-        replies = await user.wait_reply(3)
-        old_data = replies[-1].buttons[0]["callback_data"]
-        await user.press(replies[-1], "I understand")
-        await user.wait_reply(1)
-        query = await user.press_data(str(old_data))
+        await consent(user)
+        stage = user.last_message()
+        old_data = str(stage.button("We're working on it")["callback_data"])
+        await tap(user, "We're working on it")
+        await user.wait_for(lambda m: "What should I call you?" in (m.text or ""))
+        query = await user.press_data(old_data)
         replies = await user.wait_reply(2)
         assert "earlier step" in replies[0].text  # type: ignore[operator]
-        assert replies[-1].button_labels == ["Yes, that's fine", "No, thank you"]
+        assert "What should I call you?" in (replies[-1].text or "")
         await user.wait_answer(query)
+
+
+async def test_an_old_welcome_button_before_consent_just_shows_its_step(
+    fake: FakeBotApi, db: Path
+) -> None:
+    async with running_bot(fake, db):
+        user = fake.user(119)
+        await user.send_command("/start")
+        replies = await user.wait_reply(3)
+        old_data = str(replies[-1].buttons[0]["callback_data"])
+        await user.press(replies[-1], "I understand")
+        await user.wait_reply(1)
+        await user.press_data(old_data)  # nothing is stored yet: the button names its step
+        again = await user.wait_reply(1)
+        assert again[-1].button_labels == ["Yes, that's fine", "No, thank you"]
+        assert not any("earlier step" in (m.text or "") for m in user.messages())
 
 
 async def test_double_tap_advances_once(fake: FakeBotApi, db: Path) -> None:
@@ -90,13 +106,12 @@ async def test_garbage_callback_data_is_answered_and_ignored(
 ) -> None:
     async with running_bot(fake, db):
         user = fake.user(105)
-        await user.send_command("/start")
-        await user.wait_reply(3)
+        await consent(user)
         query = await user.press_data(data)
         await user.wait_answer(query)
         replies = await user.wait_reply(2)
         assert "earlier step" in replies[0].text  # type: ignore[operator]
-        assert replies[-1].button_labels == ["I understand"]
+        assert "Where are you right now?" in (replies[-1].text or "")
 
 
 async def test_sticker_where_text_is_expected_explains_and_asks_again(
@@ -164,8 +179,7 @@ async def test_blocked_user_is_marked_inactive_then_welcomed_back(
 ) -> None:
     async with running_bot(fake, db):
         user = fake.user(110)
-        await user.send_command("/start")
-        await user.wait_reply(3)
+        await consent(user)
         fake.block(110)
         await user.send_command("/menu")
         await fake.wait_until(lambda: any(e.status == 403 for e in fake.errors))
@@ -184,8 +198,9 @@ async def test_blocked_user_is_marked_inactive_then_welcomed_back(
 async def test_inactive_flag_is_stored_when_the_person_blocks(fake: FakeBotApi, db: Path) -> None:
     async with running_bot(fake, db):
         user = fake.user(111)
+        await consent(user)
         fake.block(111)
-        await user.send_command("/start")
+        await user.send_command("/menu")
         await fake.wait_until(lambda: any(e.status == 403 for e in fake.errors))
         await asyncio.sleep(0.2)
     sqlite = SqliteStore(db)
@@ -309,8 +324,7 @@ async def test_clock_is_injected_through_the_composition_root(fake: FakeBotApi, 
     clock = FakeClock()
     async with running_bot(fake, db, clock=clock):
         user = fake.user(118)
-        await user.send_command("/start")
-        await user.wait_reply(3)
+        await consent(user)
     store = SqliteStore(db)
     await store.open()
     exported = await store.export_user(118)

@@ -49,7 +49,6 @@ def in_listen() -> Person:
 
 def test_unclear_asks_first_and_safe_carries_on_with_the_held_words() -> None:
     p = in_listen()
-    asking = p.session.position
     turn = p.send(SendText(UNCLEAR))
     assert "Are you safe right now?" in p.text()
     assert p.labels() == ["I'm safe", "I'm not sure", "I'm not safe"]

@@ -220,10 +220,10 @@ def _before_consent(b: TurnBuilder, event: Event) -> None:
             b.move(Position(code.flow, code.node))  # the button names its own step
             _press(b, event.data)
             return
-    if isinstance(event, StartFlow) and event.flow in b.script.flows:
-        if b.script.flows[event.flow].before_consent:  # /help and /privacy, to read first
-            _start(b, event.flow)
-            return
+    flows = b.script.flows
+    if isinstance(event, StartFlow) and event.flow in flows and flows[event.flow].before_consent:
+        _start(b, event.flow)  # /help and /privacy, to read before saying yes
+        return
     if isinstance(event, SendText):
         signal = b.script.screen.screen(event.text)
         if signal is not None:

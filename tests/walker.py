@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from bot.core.engine import step
 from bot.core.events import Event, Press, SendText, StartFlow, Timer
 from bot.core.model import ConditionKind, NodeKind, Script
+from bot.core.screening import Screen
 from bot.core.session import Promise, Session, Settings
 from bot.core.turn import Turn
 
@@ -58,6 +59,7 @@ def seeded_sessions(script: Script) -> list[Session]:
     )
     sessions = [Session(started_at=NOW), veteran]
     sessions.append(dataclasses.replace(veteran, settings=Settings(discreet=False, checkins=False)))
+    sessions.append(dataclasses.replace(veteran, settings=Settings(safety="flagged")))
     # Everything done but one flow, so suggestions that depend on what is left are reached.
     sessions += [
         dataclasses.replace(veteran, completed=frozenset(script.flows) - {flow})
@@ -82,7 +84,8 @@ def _moves(script: Script, turn: Turn) -> Iterator[tuple[Event, tuple[str, str, 
         yield SendText(SETTING_ANSWERS.get(node.ask.setting or "", PLAIN_ANSWER)), None
         if node.ask.setting:
             yield SendText("no such thing"), None
-        if node.ask.check in FLAGGED:
+        already = any(k.endswith(".flagged") and v for k, v in turn.session.answers.items())
+        if node.ask.check in FLAGGED and not already:  # one kept-anyway answer per walk
             yield SendText(FLAGGED[node.ask.check]), None
     if node.kind is NodeKind.PAUSE:
         yield Timer(pos.flow, pos.node), None
@@ -92,7 +95,25 @@ def _moves(script: Script, turn: Turn) -> Iterator[tuple[Event, tuple[str, str, 
         yield Press(button.data), (pos.flow, pos.node, index)
 
 
+def _answers_key(session: Session) -> tuple[object, ...]:
+    """What of the answers can change where a walk goes: their values, and which were kept
+    despite a check (marks that otherwise multiply the states 2^n); not the thought counter."""
+    answers = session.answers
+    plain = tuple(
+        sorted(
+            (k, v)
+            for k, v in answers.items()
+            if not k.endswith(".flagged") and not k.startswith("thought.")
+        )
+    )
+    flagged = frozenset(k for k, v in answers.items() if k.endswith(".flagged") and v)
+    return plain, flagged
+
+
 def explore(script: Script, flow: str, max_states: int = 4000) -> Exploration:
+    # The walk is about the dialogue's shape; the crisis screen (tested on its own, and
+    # the costliest thing a text meets) is left out so thousands of answers stay quick.
+    script = dataclasses.replace(script, screen=Screen())
     result = Exploration()
     for session in seeded_sessions(script):
         first = step(script, session, StartFlow(flow), NOW)
@@ -110,7 +131,7 @@ def explore(script: Script, flow: str, max_states: int = 4000) -> Exploration:
                 result.longest_finish = max(result.longest_finish, depth)
                 continue
             session = turn.session
-            key = (pos, tuple(sorted(session.answers.items())), session.settings, session.promises)
+            key = (pos, _answers_key(session), session.settings, session.promises)
             if key in seen:
                 continue
             seen.add(key)

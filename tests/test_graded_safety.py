@@ -132,7 +132,7 @@ async def test_graded_response_end_to_end(fake: FakeBotApi, db: Path) -> None:
         # Unclear again, "I'm not safe": the lines for the person's country.
         await user.send_text(UNCLEAR)
         await tap(user, "I'm not safe")
-        lines = await user.wait_for(lambda m: "Samaritans" in (m.text or ""))
+        lines = await user.wait_for(lambda m: "findahelpline.com" in (m.text or ""))
         assert lines.button_labels == ["☰ Menu", "Check on me tomorrow"]
         await tap(user, "Check on me tomorrow")
         await user.wait_for(lambda m: "Tomorrow I'll send you" in (m.text or ""))
@@ -143,7 +143,7 @@ async def test_graded_response_end_to_end(fake: FakeBotApi, db: Path) -> None:
         # Clear: interrupts at once.
         await user.send_text(CLEAR)
         await user.wait_for(
-            lambda m: "Samaritans" in (m.text or "") and m.message_id > lines.message_id
+            lambda m: "findahelpline.com" in (m.text or "") and m.message_id > lines.message_id
         )
     store = SqliteStore(db)
     await store.open()

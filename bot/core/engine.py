@@ -530,7 +530,7 @@ def _crisis(b: TurnBuilder, kind: CrisisKind) -> None:
     """Words of danger: pause whatever was happening, and show help before anything else."""
     may_follow_up = consented(b.session)  # a follow-up would have to be stored
     pos = b.session.position
-    if pos is not None and pos.flow != SAFETY_FLOW:
+    if pos is not None and pos.flow not in (SAFETY_FLOW, MENU_FLOW):
         b.suspend(dataclasses.replace(pos, held=None))  # words held for a question go
     b.move(None)
     b.effect(FlagCrisis(kind.value))  # a kind and a time; the words themselves are never kept

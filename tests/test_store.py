@@ -43,7 +43,9 @@ from bot.store.sqlite import Migration, load_migrations
 NOW = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
 SECRET = "I lied about Tuesday night"  # stands for a person's words: must never leak
+UNKNOWN_FACTS = {"store.encrypted": "no"}
 NO_PROGRESS = {
+    "store.encrypted": "no",
     "progress.checkins_7d": "0",
     "progress.checkins_30d": "0",
     "progress.promises_made": "0",
@@ -95,31 +97,16 @@ def raw(path: Path) -> sqlite3.Connection:
 # -- both implementations ----------------------------------------------------------------------
 
 
-async def test_first_load_creates_the_user_with_defaults(store: Store) -> None:
+async def test_first_load_stores_nothing_until_a_turn_is_committed(store: Store) -> None:
+    # Nothing is written before the person agrees to storage: loading is only reading.
+    assert await store.load(1, NOW) == Session(known=False, facts=UNKNOWN_FACTS)
+    assert (await store.export_user(1))["user"] is None
+    await store.commit(1, turn(None), NOW)
     assert await store.load(1, NOW) == Session(started_at=NOW, facts=NO_PROGRESS)
     exported = await store.export_user(1)
-    assert exported["user"] == {
-        "created_at": "2025-03-01T12:00:00.123456+00:00",
-        "last_seen": None,
-        "active": True,
-        "settings": {
-            "timezone": "UTC",
-            "checkin_time": "20:00",
-            "discreet": True,
-            "checkins": True,
-            "country": "",
-            "quiet_hours": "",
-            "paused_until": "",
-            "safety": "",
-        },
-        "next_checkin_at": None,
-        "checkin_claimed_at": None,
-        "last_checkin_date": None,
-        "last_checkin_at": None,
-    }
-    # A second load changes nothing, in particular not created_at.
-    await store.load(1, LATER)
-    assert await store.export_user(1) == exported
+    user = exported["user"]
+    assert isinstance(user, dict) and user["created_at"] == "2025-03-01T12:00:00.123456+00:00"
+    assert user["settings"]["timezone"] == "UTC"  # type: ignore[index]
 
 
 async def test_session_round_trip(store: Store) -> None:
@@ -286,7 +273,7 @@ async def test_only_the_last_update_ids_are_kept(store: Store) -> None:
 
 
 async def test_set_active(store: Store) -> None:
-    await store.load(1, NOW)
+    await store.commit(1, turn(None), NOW)
 
     async def active() -> object:
         user = (await store.export_user(1))["user"]
@@ -367,8 +354,8 @@ async def test_delete_user_erases_the_person_only(store: Store) -> None:
     }
     assert await store.open_commitments(1) == []
     assert await store.export_user(2) == kept
-    # A newcomer again.
-    assert await store.load(1, LATER) == Session(started_at=LATER, facts=NO_PROGRESS)
+    # Unknown again: nothing of them until they agree to storage once more.
+    assert await store.load(1, LATER) == Session(known=False, facts=UNKNOWN_FACTS)
 
 
 async def test_open_commitments(store: Store) -> None:

@@ -389,6 +389,7 @@ async def test_progress_facts(store: Store) -> None:
     await store.commit(2, turn(None, Mark("talk_hard"), CompleteFlow("prepare")), NOW)
     session = await store.load(1, NOW + timedelta(hours=1))
     assert session.facts == {
+        "store.encrypted": "no",
         "progress.checkins_7d": "2",
         "progress.checkins_30d": "3",
         "progress.promises_made": "1",

@@ -35,13 +35,15 @@ def parse_utc(text: str) -> datetime:
 def position_to_dict(position: Position | None) -> dict[str, Any] | None:
     if position is None:
         return None
-    return {
+    out: dict[str, Any] = {
         "flow": position.flow,
         "node": position.node,
         "stack": [{"flow": f.flow, "node": f.node} for f in position.stack],
         "draft": position.draft,
-        "held": position.held,
     }
+    if position.held is not None:  # only while "are you safe right now?" waits
+        out["held"] = position.held
+    return out
 
 
 def encode_state(position: Position | None, suspended: Position | None) -> str:

@@ -114,6 +114,7 @@ class MemoryStore:
 
     async def load(self, user_id: int, now: datetime) -> Session:
         self._check_open()
+        utc_text(now)  # refuses a naive datetime, as every method does
         person = self._people.get(user_id)
         if person is None:  # not known: nothing is kept until they agree to storage
             return Session(settings=self._defaults, known=False, facts={ENCRYPTED_FACT: "no"})
@@ -136,14 +137,17 @@ class MemoryStore:
                 Promise(int(r["id"]), str(r["text"]), (r["id"], today) in person.promise_checks)
                 for r in open_rows
             ),
-            facts=progress_facts(
-                checkins_7d=sum(1 for t in checkins if t >= week),
-                checkins_30d=sum(1 for t in checkins if t >= month),
-                promises_made=len(person.commitments),
-                promises_kept=len(person.promise_checks),
-                talks=sum(1 for r in person.completions if r["flow"] == TALK_FLOW),
-                marks=Counter(str(r["name"]) for r in person.marks),
-            ),
+            facts={
+                ENCRYPTED_FACT: "no",
+                **progress_facts(
+                    checkins_7d=sum(1 for t in checkins if t >= week),
+                    checkins_30d=sum(1 for t in checkins if t >= month),
+                    promises_made=len(person.commitments),
+                    promises_kept=len(person.promise_checks),
+                    talks=sum(1 for r in person.completions if r["flow"] == TALK_FLOW),
+                    marks=Counter(str(r["name"]) for r in person.marks),
+                ),
+            },
         )
 
     async def commit(

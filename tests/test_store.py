@@ -106,7 +106,7 @@ async def test_first_load_stores_nothing_until_a_turn_is_committed(store: Store)
     exported = await store.export_user(1)
     user = exported["user"]
     assert isinstance(user, dict) and user["created_at"] == "2025-03-01T12:00:00.123456+00:00"
-    assert user["settings"]["timezone"] == "UTC"  # type: ignore[index]
+    assert user["settings"]["timezone"] == "UTC"
 
 
 async def test_session_round_trip(store: Store) -> None:

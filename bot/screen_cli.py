@@ -14,18 +14,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from bot.core.checks import TextCheck
 from bot.core.model import Script
 
 CRISIS = "crisis"
 
 
-def checks_of(script: Script) -> dict[str, TextCheck]:
-    return dict(script.checks)
-
-
 def screen_lines(script: Script, lines: Iterable[str], only: str | None = None) -> Iterator[str]:
-    checks = checks_of(script)
+    checks = script.checks
     for raw in lines:
         text = raw.rstrip("\n").rstrip("\r")
         if not text.strip():
@@ -46,7 +41,7 @@ def screen_lines(script: Script, lines: Iterable[str], only: str | None = None) 
 
 
 def main(script: Script, source: Path | None, only: str | None, out: IO[str]) -> int:
-    known = {CRISIS, *checks_of(script)}
+    known = {CRISIS, *script.checks}
     if only is not None and only not in known:
         print(f"unknown check {only!r}; known: {', '.join(sorted(known))}", file=sys.stderr)
         return 2

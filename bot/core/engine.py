@@ -263,9 +263,8 @@ def _open(b: TurnBuilder, flow_id: str) -> None:
     if flow.couples_talk and b.session.settings.safety == "flagged":
         _idle(b, "couples_talk_off")
         return
-    pos = b.session.position
-    if flow.interrupts and pos is not None and pos.flow not in (flow_id, MENU_FLOW):
-        b.suspend(pos)  # an exercise is put aside; the menu is simply left
+    if flow.interrupts:
+        _put_aside(b, flow_id)
     _start(b, flow_id)
 
 
@@ -529,9 +528,7 @@ def _not_text(b: TurnBuilder, edited: bool) -> None:
 def _crisis(b: TurnBuilder, kind: CrisisKind) -> None:
     """Words of danger: pause whatever was happening, and show help before anything else."""
     may_follow_up = consented(b.session)  # a follow-up would have to be stored
-    pos = b.session.position
-    if pos is not None and pos.flow not in (SAFETY_FLOW, MENU_FLOW):
-        b.suspend(dataclasses.replace(pos, held=None))  # words held for a question go
+    _put_aside(b, SAFETY_FLOW)
     b.move(None)
     b.effect(FlagCrisis(kind.value))  # a kind and a time; the words themselves are never kept
     b.say_string(f"crisis.{kind.value}")
@@ -545,6 +542,14 @@ def _crisis(b: TurnBuilder, kind: CrisisKind) -> None:
     else:
         keys = (b.global_button("menu_button", buttons.MENU),)
     b.say(b.script.string("crisis.resources").render(b.values() | lines), (*keys, *follow))
+
+
+def _put_aside(b: TurnBuilder, coming: str) -> None:
+    """An interruption puts the exercise in progress aside, to come back to (without any
+    words held for a question); the menu, or the flow that is coming, is simply left."""
+    pos = b.session.position
+    if pos is not None and pos.flow not in (MENU_FLOW, coming):
+        b.suspend(dataclasses.replace(pos, held=None))
 
 
 def _leave_after_crisis(b: TurnBuilder) -> None:

@@ -33,6 +33,7 @@ class TurnBuilder:
     effects: list[Effect] = field(default_factory=list)
     trail: list[tuple[str, str]] = field(default_factory=list)
     _resources: tuple[str, str] | None = None  # (country, html), built once per turn
+    _derived_cache: tuple[object, dict[str, str]] | None = None
 
     def values(self, *, flagged: bool = False) -> dict[str, str]:
         values = self.session.values(self.now, flagged=flagged)
@@ -40,12 +41,23 @@ class TurnBuilder:
         if self._resources is None or self._resources[0] != country:
             self._resources = (country, resources_html(self.script, country))
         values["safety.resources"] = self._resources[1]
-        encrypted = self.session.facts.get(ENCRYPTED_FACT) == "yes"
-        key = "privacy.encrypted" if encrypted else "privacy.not_encrypted"
-        values["privacy.encryption"] = Markup(self.script.string(key).render({}))
-        values["progress.practice_list"] = self._practice_list()
-        values["settings.paused_until_text"] = _friendly_date(self.session.settings.paused_until)
+        values.update(self._derived())
         return values
+
+    def _derived(self) -> dict[str, str]:
+        """Names the engine derives from the session, built once a turn (values() runs for
+        every template) and again only if what they come from changed during the turn."""
+        s = self.session
+        source = (s.facts.get(ENCRYPTED_FACT), s.completed, s.settings.paused_until)
+        if self._derived_cache is None or self._derived_cache[0] != source:
+            key = "privacy.encrypted" if source[0] == "yes" else "privacy.not_encrypted"
+            derived = {
+                "privacy.encryption": Markup(self.script.string(key).render({})),
+                "progress.practice_list": self._practice_list(),
+                "settings.paused_until_text": _friendly_date(s.settings.paused_until),
+            }
+            self._derived_cache = (source, derived)
+        return self._derived_cache[1]
 
     def _practice_list(self) -> str:
         """The practices finished, by title: which, not only how many."""

@@ -252,7 +252,7 @@ def _reading(doc: LineDict, fragments: Mapping[str, str], problems: Problems) ->
             problems.append((line, "each rewrite is a pair: [pattern, replacement]"))
             continue
         text, unknown = expand(pair[0], fragments)
-        problem = f"unknown fragment {{{unknown[0]}}}" if unknown else _rewrite_problem(text)
+        problem = f"unknown fragment {{{unknown[0]}}}" if unknown else compile_problem(text)
         if problem:
             problems.append((line, problem))
             continue
@@ -280,12 +280,6 @@ def _reading(doc: LineDict, fragments: Mapping[str, str], problems: Problems) ->
     if apostrophes not in ("space", "drop"):
         problems.append((doc.line_of("apostrophes"), "'apostrophes' is 'space' or 'drop'"))
     return Reading(tuple(rewrites), spellings, apostrophes == "drop")
-
-
-def _rewrite_problem(text: str) -> str | None:
-    # Rewrites may use groups in their replacement, so backreferences in the pattern are
-    # the only extra thing to refuse; compile_problem already does.
-    return compile_problem(text)
 
 
 def _rules(

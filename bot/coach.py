@@ -20,6 +20,7 @@ from bot.core.planner import next_for
 from bot.core.progress_history import Day, history, summary
 from bot.core.session import SCHEDULE_SETTINGS
 from bot.core.turn import ChangeSetting, CompleteFlow, Erase, Turn
+from bot.store.outbox import Reply
 from bot.store.protocol import NOT_REPLANNED, NotReplanned, Store
 
 Clock = Callable[[], datetime]
@@ -73,8 +74,21 @@ class Coach:
         if not await self.store.commit(
             user_id, turn, now, update_id=update_id, next_checkin=next_checkin
         ):
-            return None
+            # Seen before. If its reply never reached Telegram (a crash after the commit),
+            # it is still in the outbox: answer with it now, once.
+            reply = None if update_id is None else await self.store.unsent_reply(user_id, update_id)
+            if reply is None:
+                return None
+            return Turn(reply.messages, reply.effects, session)
         return turn
+
+    async def replied(self, user_id: int, update_id: int) -> None:
+        """The reply to this update reached Telegram: the outbox forgets it."""
+        await self.store.reply_sent(user_id, update_id)
+
+    async def unsent(self, older_than: datetime, limit: int = 100) -> list[Reply]:
+        """Replies committed at or before `older_than` that never reached Telegram."""
+        return await self.store.unsent_replies(older_than, limit)
 
     async def current(self, user_id: int) -> Turn:
         """Where the person is, shown again without changing anything."""

@@ -66,3 +66,23 @@ async def test_telegram_gets_copy_text_and_protect_content(fake: FakeBotApi, db:
         thanks = await user.wait_for(lambda m: "Thank you, Robin." in (m.text or ""))
         assert thanks.params.get("protect_content") in (True, "true", "True")
         assert not card.params.get("protect_content")  # nothing of theirs on it yet
+
+
+def test_turning_protection_off_in_settings_sends_quotes_unprotected() -> None:
+    p = pocket_card({"listen.reflect": REFLECT})
+    p.send(StartFlow("settings"))
+    assert "Protect messages that quote you: on" in p.text()
+    p.tap("Protect quoted words")
+    p.tap("Protection off")
+    assert "sent protected: <b>off</b>" in p.text()
+    assert p.session.settings.protect is False
+    p.send(StartFlow("prepare"))
+    p.tap("Now")
+    p.tap("Listen to their pain")
+    for _ in range(6):
+        if "Pocket card" in p.text():
+            break
+        p.tap(p.labels()[0])
+    assert p.turn is not None
+    card = next(m for m in p.turn.messages if "Pocket card" in m.text)
+    assert REFLECT in card.text and not card.private  # their choice, kept

@@ -708,8 +708,8 @@ def _turned_off(b: TurnBuilder, flow: str | None) -> bool:
 
 def _quotes(b: TurnBuilder, node: Node) -> bool:
     """Whether the node's message shows the person's own words back to them."""
-    if node.say is None:
-        return False
+    if node.say is None or not b.session.settings.protect:
+        return False  # no quote, or the person chose to be able to forward their words
     answers = b.session.answers
     return any(answers.get(slot.name) for slot in node.say.slots)
 

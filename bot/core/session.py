@@ -18,6 +18,7 @@ class Settings:
     quiet_hours: str = ""  # "22:00-07:00", or "" for none
     paused_until: str = ""  # ISO date (UTC); no check-in before it; "" when not paused
     safety: str = ""  # the abuse screening: "", "clear" or "flagged"
+    protect: bool = True  # messages quoting the person's words cannot be forwarded or saved
 
 
 # What a dialogue may read or change with `setting:`; the compiler checks names and types.
@@ -31,6 +32,7 @@ SETTING_TYPES: Mapping[str, type] = MappingProxyType(
         "quiet_hours": str,
         "paused_until": str,
         "safety": str,
+        "protect": bool,
     }
 )
 # Settings that decide when the daily check-in is due; changing one replans it.

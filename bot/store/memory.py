@@ -52,6 +52,7 @@ from bot.store.codec import (
     utc_text,
 )
 from bot.store.crypto import TextCipher
+from bot.store.outbox import Reply, decode_reply, encode_reply, owes_reply
 from bot.store.protocol import (
     KEEP_UPDATE_IDS,
     NOT_REPLANNED,
@@ -83,6 +84,7 @@ class _Person:
     marks: list[dict[str, Any]] = field(default_factory=list)
     crisis_flags: list[dict[str, Any]] = field(default_factory=list)
     updates: list[int] = field(default_factory=list)  # ascending
+    outbox: dict[int, tuple[str, str]] = field(default_factory=dict)  # update id -> body, at
 
 
 _TABLES = ("journal", "commitments", "follow_ups", "marks", "crisis_flags")
@@ -186,6 +188,8 @@ class MemoryStore:
             self._apply(person, last_id, effect, now_text)
         if update_id is not None:
             person.updates = sorted([*person.updates, update_id])[-KEEP_UPDATE_IDS:]
+            if owes_reply(turn):
+                person.outbox[update_id] = (encode_reply(turn), now_text)
         self._people[user_id] = person
         self._last_id = last_id
         return True
@@ -247,6 +251,30 @@ class MemoryStore:
                 pass  # carried out by the caller (the Coach), not by the store
             case _:
                 assert_never(effect)
+
+    async def unsent_reply(self, user_id: int, update_id: int) -> Reply | None:
+        self._check_open()
+        person = self._people.get(user_id)
+        if person is None or update_id not in person.outbox:
+            return None
+        return decode_reply(user_id, update_id, person.outbox[update_id][0])
+
+    async def unsent_replies(self, older_than: datetime, limit: int) -> list[Reply]:
+        self._check_open()
+        cutoff = utc_text(older_than)
+        rows = sorted(
+            (at, user_id, update_id, body)
+            for user_id, person in self._people.items()
+            for update_id, (body, at) in person.outbox.items()
+            if at <= cutoff
+        )
+        return [decode_reply(u, i, body) for _, u, i, body in rows[:limit]]
+
+    async def reply_sent(self, user_id: int, update_id: int) -> None:
+        self._check_open()
+        person = self._people.get(user_id)
+        if person is not None:
+            person.outbox.pop(update_id, None)
 
     async def set_active(self, user_id: int, active: bool) -> None:
         self._check_open()

@@ -15,6 +15,7 @@ from typing import Final, Protocol
 
 from bot.core.session import Session, Settings
 from bot.core.turn import Turn
+from bot.store.outbox import Reply
 
 
 class NotReplanned(Enum):
@@ -102,9 +103,23 @@ class Store(Protocol):
         transaction. `next_checkin`, when given, is stored as the person's next daily
         check-in (None: no check-in planned) in the same transaction.
 
+        With an `update_id`, the turn's reply (messages and shell effects) is kept in the
+        outbox in the same transaction, until `reply_sent`.
+
         Returns False, writing nothing, if `update_id` was already committed for this user
         (Telegram may deliver an update twice). Any failure writes nothing.
         """
+
+    # --- the outbox: every committed turn's reply until it reached Telegram --------------
+
+    async def unsent_reply(self, user_id: int, update_id: int) -> Reply | None:
+        """The reply `commit` stored for this update, if it was never marked sent."""
+
+    async def unsent_replies(self, older_than: datetime, limit: int) -> list[Reply]:
+        """Replies stored at or before `older_than` and never marked sent, oldest first."""
+
+    async def reply_sent(self, user_id: int, update_id: int) -> None:
+        """The reply reached Telegram: forget it."""
 
     async def set_active(self, user_id: int, active: bool) -> None:
         """Mark a person (in)active; one who blocked the bot is inactive. Unknown ids: no-op."""

@@ -83,6 +83,7 @@ from bot.store.codec import (
     utc_text,
 )
 from bot.store.crypto import CannotDecrypt, TextCipher, looks_encrypted, seal, unseal
+from bot.store.outbox import Reply, decode_reply, encode_reply, owes_reply
 from bot.store.protocol import (
     KEEP_UPDATE_IDS,
     NOT_REPLANNED,
@@ -279,6 +280,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("answers", ("user_id", "name"), ("value",)),
     ("journal", ("id",), ("text",)),
     ("commitments", ("id",), ("text", "due")),
+    ("outbox", ("user_id", "update_id"), ("body",)),
 )
 
 
@@ -595,6 +597,12 @@ class SqliteStore:
                     )
                     for effect in turn.effects:
                         await _apply(conn, self._cipher, user_id, effect, now_text)
+                    if update_id is not None and owes_reply(turn):
+                        await conn.execute(
+                            "INSERT INTO outbox (user_id, update_id, body, created_at)"
+                            " VALUES (?, ?, ?, ?)",
+                            (user_id, update_id, self._seal_reply(user_id, turn), now_text),
+                        )
                     if update_id is not None:
                         await conn.execute(
                             "DELETE FROM processed_updates WHERE user_id = ? AND update_id < ("
@@ -605,6 +613,39 @@ class SqliteStore:
             except _Duplicate:
                 return False
         return True
+
+    def _seal_reply(self, user_id: int, turn: Turn) -> str:
+        return seal(self._cipher, encode_reply(turn), _ctx("outbox.body", user_id))
+
+    def _reply(self, row: sqlite3.Row) -> Reply:
+        user_id, update_id = int(row[0]), int(row[1])
+        body = unseal(self._cipher, str(row[2]), _ctx("outbox.body", user_id))
+        return decode_reply(user_id, update_id, body)
+
+    async def unsent_reply(self, user_id: int, update_id: int) -> Reply | None:
+        async with self._connection() as conn:
+            row = await _one(
+                conn,
+                "SELECT user_id, update_id, body FROM outbox WHERE user_id = ? AND update_id = ?",
+                user_id,
+                update_id,
+            )
+        return None if row is None else self._reply(row)
+
+    async def unsent_replies(self, older_than: datetime, limit: int) -> list[Reply]:
+        async with self._connection() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT user_id, update_id, body FROM outbox WHERE created_at <= ?"
+                " ORDER BY created_at, user_id, update_id LIMIT ?",
+                (utc_text(older_than), limit),
+            )
+        return [self._reply(row) for row in rows]
+
+    async def reply_sent(self, user_id: int, update_id: int) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "DELETE FROM outbox WHERE user_id = ? AND update_id = ?", (user_id, update_id)
+            )
 
     async def set_active(self, user_id: int, active: bool) -> None:
         async with self._transaction() as conn:

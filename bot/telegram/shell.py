@@ -20,10 +20,11 @@ from telegram.ext import ContextTypes
 from bot.coach import Coach
 from bot.core.commands import event_for_command, parse_command
 from bot.core.events import Event, NotText, Press, SendText
-from bot.core.turn import Export, OutMessage, ShowChart, Turn, Unpin
+from bot.core.turn import Effect, Export, OutMessage, ShowChart, Unpin
 from bot.progress_chart import render_png
 from bot.schedule.dispatcher import Unreachable
 from bot.schedule.pacer import Pacer
+from bot.store.outbox import Reply
 from bot.telegram.render import keyboard, split_message
 from bot.telegram.sender import Blocked, Sender
 
@@ -64,7 +65,9 @@ class TelegramShell:
                 return
             turn = await self.coach.handle(user.id, event, update_id=update.update_id)
             if turn is not None:
-                await self.carry_out(chat.id, turn, interactive=True)
+                await self.carry_out(chat.id, turn.messages, turn.effects, interactive=True)
+                if turn.persist:
+                    await self.coach.replied(user.id, update.update_id)
         except Blocked:
             return
 
@@ -130,14 +133,21 @@ class TelegramShell:
         except BadRequest:
             pass  # already edited, too old to edit, or gone: the press still counts
 
-    async def carry_out(self, chat_id: int, turn: Turn, *, interactive: bool) -> None:
-        """Send the turn's messages, then what it asks of the shell (files to export)."""
-        await self.show(chat_id, turn.messages, interactive=interactive)
-        if any(isinstance(e, Export) for e in turn.effects):
+    async def carry_out(
+        self,
+        chat_id: int,
+        messages: tuple[OutMessage, ...],
+        effects: tuple[Effect, ...],
+        *,
+        interactive: bool,
+    ) -> None:
+        """Send a turn's messages, then what it asks of the shell (files to export)."""
+        await self.show(chat_id, messages, interactive=interactive)
+        if any(isinstance(e, Export) for e in effects):
             await self.send_export(chat_id)
-        if any(isinstance(e, ShowChart) for e in turn.effects):
+        if any(isinstance(e, ShowChart) for e in effects):
             await self.send_chart(chat_id)
-        if any(isinstance(e, Unpin) for e in turn.effects):
+        if any(isinstance(e, Unpin) for e in effects):
             with suppress(BadRequest):  # nothing pinned: nothing to do
                 await self.sender.call(
                     chat_id,
@@ -211,6 +221,12 @@ class TelegramShell:
                     chat_id, InputFile(content, filename=name)
                 ),
             )
+
+    async def resend(self, reply: Reply) -> None:
+        """A committed reply that never reached Telegram (the outbox's sweeper sends it)."""
+        with suppress(Blocked):  # they blocked the bot: nothing more is owed
+            await self.carry_out(reply.user_id, reply.messages, reply.effects, interactive=False)
+        await self.coach.replied(reply.user_id, reply.update_id)
 
     async def deliver(self, chat_id: int, messages: tuple[OutMessage, ...]) -> None:
         """The dispatcher's way to send: paced by the dispatcher, not as a reply."""

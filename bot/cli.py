@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.script_loader import load_script
@@ -52,6 +53,7 @@ def rotate(database: Path | None) -> int:
 
     from bot.config import load_config
     from bot.store.crypto import BadKey, TextCipher
+    from bot.store.protocol import StoreError
     from bot.store.sqlite import rotate_key
 
     path = database or load_config().database_path
@@ -61,8 +63,58 @@ def rotate(database: Path | None) -> int:
     except BadKey as exc:
         print(f"Key problem: {exc}", file=sys.stderr)
         return 2
-    changed = asyncio.run(rotate_key(path, old, new))
+    try:
+        changed = asyncio.run(rotate_key(path, old, new))
+    except StoreError as exc:  # the message never shows a key or a value
+        print(f"Database problem: {exc}", file=sys.stderr)
+        return 1
     print(f"re-encrypted {changed} value(s) in {path}; now set ENCRYPTION_KEY to NEW_KEY")
+    return 0
+
+
+def locked(command: str, database: Path | None, run: Callable[[], int]) -> int:
+    """`run` while holding the database's one-process lock (bot/store/lockfile.py)."""
+    from bot.config import ConfigError, load_config
+    from bot.store.lockfile import DatabaseInUse, ProcessLock
+    from bot.store.protocol import StoreUnavailable
+
+    if database is None:
+        try:
+            database = load_config().database_path
+        except ConfigError:
+            return run()  # the command itself explains the configuration problem
+    try:
+        lock = ProcessLock(database, command)
+        lock.acquire()
+    except DatabaseInUse as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except StoreUnavailable as exc:
+        print(f"Database problem: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return run()
+    finally:
+        lock.release()
+
+
+def backup(target: Path, database: Path | None, *, force: bool) -> int:
+    """A consistent 0600 copy while the bot may run: no process lock (see backup.py)."""
+    from bot.config import ConfigError, load_config
+    from bot.store.backup import backup as copy
+    from bot.store.protocol import StoreError
+
+    try:
+        source = database or load_config().database_path
+    except ConfigError as exc:
+        print(f"Configuration problem: {exc}", file=sys.stderr)
+        return 2
+    try:
+        pages = copy(source, target, force=force)
+    except StoreError as exc:
+        print(f"Backup problem: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {source} to {target} ({pages} pages)")
     return 0
 
 
@@ -89,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         "rotate-key", help="re-encrypt the database (bot stopped): OLD_KEY and NEW_KEY env vars"
     )
     p_rotate.add_argument("--database", type=Path, default=None)
+    p_backup = sub.add_parser(
+        "backup", help="copy the database consistently (0600), even while the bot runs"
+    )
+    p_backup.add_argument("path", type=Path, help="the new file (refused if it exists)")
+    p_backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    p_backup.add_argument("--database", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.command == "new-key":
         from bot.store.crypto import generate_key
@@ -96,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         print(generate_key())
         return 0
     if args.command == "rotate-key":
-        return rotate(args.database)
+        database = args.database
+        return locked("rotate-key", database, lambda: rotate(database))
+    if args.command == "backup":
+        return backup(args.path, args.database, force=args.force)
     if args.command == "check":
         return check(args.directory)
     if args.command == "screen":
@@ -104,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "console":
         from bot.console import main as console_main
 
-        return console_main()
+        return locked("console", None, console_main)
     from bot.telegram.app import main as run_main
 
-    return run_main()
+    return locked("run", None, run_main)

@@ -179,6 +179,8 @@ class MemoryStore:
             else _Person(created_at=now_text, settings=self._defaults)
         )
         last_id = dict(self._last_id)
+        if not person.active:  # back after blocking the bot: planned afresh (as in SQLite)
+            person.next_checkin_at = person.checkin_claimed_at = None
         person.active = True
         person.last_seen = now_text
         if next_checkin is not NOT_REPLANNED:

@@ -14,7 +14,11 @@ from typing import Any
 from bot.core.turn import Button, Effect, Export, OutMessage, ShowChart, Turn, Unpin
 
 # The effects the shell carries out after sending, by the name stored for them.
-SHELL_EFFECTS: dict[str, type[Export | ShowChart | Unpin]] = {"export": Export, "chart": ShowChart, "unpin": Unpin}
+SHELL_EFFECTS: dict[str, type[Export | ShowChart | Unpin]] = {
+    "export": Export,
+    "chart": ShowChart,
+    "unpin": Unpin,
+}
 
 
 @dataclass(frozen=True)

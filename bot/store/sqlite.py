@@ -16,7 +16,10 @@
 - Numbered migrations (`bot/store/migrations/NNNN_*.sql`) run at `open()` inside one
   transaction, tracked by `PRAGMA user_version`. A newer database than the code knows
   raises `SchemaTooNew`.
-- The file is created owner-only (0600) before SQLite touches it.
+- The file is created owner-only (0600) before SQLite touches it. A database that existed
+  is never silently recreated, and one deleted while open is noticed (identity.py); the
+  key is checked against every encrypted column at open (keycheck.py); an erasure's
+  checkpoint is verified and retried (walcheck.py). One process per file: lockfile.py.
 - With a `TextCipher`, every free-text value (answers, journal, commitments, the session
   state that holds a draft) is encrypted at rest; see `bot/store/crypto.py`. Plain values
   from before encryption was on are still read; `rotate_key` re-encrypts a database.
@@ -82,7 +85,17 @@ from bot.store.codec import (
     settings_to_json,
     utc_text,
 )
-from bot.store.crypto import CannotDecrypt, TextCipher, looks_encrypted, seal, unseal
+from bot.store.crypto import (
+    CannotDecrypt,
+    TextCipher,
+    code,
+    looks_encrypted,
+    seal,
+    uncode,
+    unseal,
+)
+from bot.store.identity import FileWatch, reconcile, refuse_if_missing
+from bot.store.keycheck import check_every_column
 from bot.store.outbox import Reply, decode_reply, encode_reply, owes_reply
 from bot.store.protocol import (
     KEEP_UPDATE_IDS,
@@ -94,9 +107,11 @@ from bot.store.protocol import (
     SchemaTooNew,
     StoreUnavailable,
 )
+from bot.store.walcheck import ATTEMPT_BUSY_MS, ATTEMPT_WAITS, WalTruncation
 
 log = logging.getLogger(__name__)
 
+CODED_SETTING = "safety"  # the only setting that says something about the person
 _MIGRATION_NAME = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
 _SIDECARS = ("-wal", "-shm")
 
@@ -190,7 +205,12 @@ _SETTING_COLUMNS = ", ".join(_quote(n) for n in SETTING_NAMES)
 
 def _touch_user_sql(replan: bool) -> str:
     """A committed turn: create the person if new, else mark them active and seen now, and
-    (`replan`) store their next check-in, clearing any claim on the previous one."""
+    (`replan`) store their next check-in, clearing any claim on the previous one.
+
+    Someone inactive (they had blocked the bot) who sends anything is back: active again,
+    and any plan left from before is dropped, so the dispatcher's `plan_missing` plans
+    their next check-in afresh (SET expressions read the row as it was before the update).
+    """
     columns = f"user_id, created_at, {_SETTING_COLUMNS}, last_seen"
     values = f"?, ?{', ?' * len(SETTING_NAMES)}, ?"
     update = "active = 1, last_seen = excluded.last_seen"
@@ -198,6 +218,11 @@ def _touch_user_sql(replan: bool) -> str:
         columns += ", next_checkin_at"
         values += ", ?"
         update += ", next_checkin_at = excluded.next_checkin_at, checkin_claimed_at = NULL"
+    else:
+        update += (
+            ", next_checkin_at = CASE WHEN active = 1 THEN next_checkin_at END"
+            ", checkin_claimed_at = CASE WHEN active = 1 THEN checkin_claimed_at END"
+        )
     return (
         f"INSERT INTO users ({columns}) VALUES ({values})"
         f" ON CONFLICT (user_id) DO UPDATE SET {update}"
@@ -282,6 +307,16 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("commitments", ("id",), ("text", "due")),
     ("outbox", ("user_id", "update_id"), ("body",)),
 )
+# Names the database groups or filters by, coded (deterministic) rather than encrypted: a
+# crisis kind, a completed flow, a mark such as "debrief_danger" or the safety flag would
+# otherwise say at rest what the person went through.
+CODED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("completions", "rowid", "flow"),
+    ("marks", "id", "name"),
+    ("crisis_flags", "id", "kind"),
+    ("follow_ups", "id", "flow"),
+    ("users", "user_id", "safety"),
+)
 
 
 def _ctx(column: str, user_id: int) -> str:
@@ -319,6 +354,8 @@ class SqliteStore:
         self._lock = asyncio.Lock()
         self._user_tables: tuple[str, ...] = ()
         self._check_key_at_open = True
+        self._watch: FileWatch | None = None  # notices the file deleted under us
+        self._wal = WalTruncation()  # an erasure's WAL not yet emptied
 
     @property
     def path(self) -> Path:
@@ -340,6 +377,7 @@ class SqliteStore:
         _quiet_aiosqlite()
         in_memory = str(self._path) == ":memory:"
         if not in_memory:
+            refuse_if_missing(self._path)  # never recreate, empty, a database that existed
             self._create_file()
         try:
             conn = await aiosqlite.connect(self._path, isolation_level=None)
@@ -352,6 +390,9 @@ class SqliteStore:
             self._user_tables = await self._find_user_tables(conn)
             if self._check_key_at_open:
                 await self._check_key(conn)
+            if not in_memory:
+                await reconcile(conn, self._path)
+                self._watch = FileWatch(self._path)
         except BaseException as exc:
             await conn.close()
             if isinstance(exc, sqlite3.Error):
@@ -364,6 +405,7 @@ class SqliteStore:
     async def close(self) -> None:
         async with self._lock:
             conn, self._conn = self._conn, None
+            self._watch = None
             if conn is not None:
                 await conn.close()
 
@@ -441,14 +483,10 @@ class SqliteStore:
 
     async def _check_key(self, conn: aiosqlite.Connection) -> None:
         """Fail at start, not on someone's turn, when the key does not fit the database:
-        encrypted but no key (KeyMissing), or another key (CannotDecrypt)."""
-        rows = list(
-            await conn.execute_fetchall(
-                "SELECT user_id, state FROM sessions WHERE substr(state, 1, 3) = 'v1:' LIMIT 1"
-            )
+        encrypted but no key (KeyMissing), or another key (CannotDecrypt), in ANY column."""
+        await check_every_column(
+            conn, self._cipher, ENCRYPTED_COLUMNS, CODED_COLUMNS, set(self._user_tables), _ctx
         )
-        if rows:
-            unseal(self._cipher, str(rows[0]["state"]), _ctx("sessions.state", rows[0][0]))
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -459,6 +497,8 @@ class SqliteStore:
             conn = self._conn
             if conn is None:
                 raise RuntimeError("the store is not open: await store.open() first")
+            if self._watch is not None:
+                self._watch.check()  # one stat: never write into a deleted file's inode
             try:
                 yield conn
             except sqlite3.Error as exc:
@@ -466,6 +506,8 @@ class SqliteStore:
                 if unavailable is not None:
                     raise unavailable from exc
                 raise
+            if self._wal.due():
+                await self._retry_checkpoint(conn)
 
     @asynccontextmanager
     async def _transaction(self, *, write: bool = True) -> AsyncIterator[aiosqlite.Connection]:
@@ -495,6 +537,11 @@ class SqliteStore:
         """What the coach may tell the person about this store (shown by /privacy)."""
         return {ENCRYPTED_FACT: "yes" if self._cipher is not None else "no"}
 
+    def _settings(self, user_id: int, row: dict[str, Any]) -> Settings:
+        coded = str(row[CODED_SETTING])
+        row = {**row, CODED_SETTING: uncode(self._cipher, coded, _ctx("users.safety", user_id))}
+        return settings_from_db(row)
+
     def _session(self, user_id: int, now: datetime, rows: list[sqlite3.Row]) -> Session:
         cipher = self._cipher
         head: sqlite3.Row | None = None
@@ -508,16 +555,21 @@ class SqliteStore:
             if kind == "answer":
                 answers[row[1]] = unseal(cipher, row[2], answer_ctx)
             elif kind == "flow":
-                flows[row[1]] = (int(row[2]), int(row[3]), int(row[4]))
+                # Plain rows from before the key and coded ones may both be there: add up.
+                flow = uncode(cipher, row[1], _ctx("completions.flow", user_id))
+                counts = flows.get(flow, (0, 0, 0))
+                flows[flow] = (counts[0] + int(row[2]), counts[1] + int(row[3]),
+                               counts[2] + int(row[4]))  # fmt: skip
             elif kind == "mark":
-                marks[row[1]] = int(row[2])
+                mark = uncode(cipher, row[1], _ctx("marks.name", user_id))
+                marks[mark] = marks.get(mark, 0) + int(row[2])
             elif kind == "promise":
                 open_rows.append(row)
             else:
                 head = row
         assert head is not None
         created_at, *setting_values = json.loads(head[1])
-        settings = settings_from_db(dict(zip(SETTING_NAMES, setting_values, strict=True)))
+        settings = self._settings(user_id, dict(zip(SETTING_NAMES, setting_values, strict=True)))
         stored_state = head[2]
         state = (
             None
@@ -710,6 +762,15 @@ class SqliteStore:
             row["value"] = unseal(cipher, row["value"], _ctx("answers.value", user_id))
         for row in journal:
             row["text"] = unseal(cipher, row["text"], _ctx("journal.text", user_id))
+        for rows, column in (
+            (completions, "completions.flow"),
+            (marks, "marks.name"),
+            (crisis_flags, "crisis_flags.kind"),
+            (follow_ups, "follow_ups.flow"),
+        ):
+            for row in rows:
+                name = column.split(".")[1]
+                row[name] = uncode(cipher, row[name], _ctx(column, user_id))
         for row in commitments:
             row["text"] = unseal(cipher, row["text"], _ctx("commitments.text", user_id))
             row["due"] = unseal(cipher, row["due"], _ctx("commitments.due", user_id))
@@ -719,7 +780,7 @@ class SqliteStore:
                 "created_at": user["created_at"],
                 "last_seen": user["last_seen"],
                 "active": bool(user["active"]),
-                "settings": settings_to_json(settings_from_db(dict(user))),
+                "settings": settings_to_json(self._settings(user_id, dict(user))),
                 "next_checkin_at": user["next_checkin_at"],
                 "checkin_claimed_at": user["checkin_claimed_at"],
                 "last_checkin_date": user["last_checkin_date"],
@@ -756,9 +817,33 @@ class SqliteStore:
         await self._checkpoint()
 
     async def _checkpoint(self) -> None:
-        """Move pages out of the WAL into the (zeroing, secure_delete) main file."""
-        async with self._connection() as conn:
-            await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        """Move pages out of the WAL into the (zeroing, secure_delete) main file and empty
+        the WAL, verified; a reader in the way: retried, then left pending (walcheck.py)."""
+        for wait in ATTEMPT_WAITS:
+            await asyncio.sleep(wait)  # the lock is free meanwhile: turns go on
+            async with self._connection() as conn:
+                if await self._wal.attempt(conn, ATTEMPT_BUSY_MS, self._busy_timeout_ms):
+                    return
+        log.warning("database %s: a reader keeps the WAL from emptying; retrying", self._path)
+
+    async def _retry_checkpoint(self, conn: aiosqlite.Connection) -> None:
+        """The pending checkpoint, at the store's next use: no waiting, never failing it."""
+        try:
+            done = await self._wal.attempt(conn, 0, self._busy_timeout_ms)
+        except sqlite3.Error as exc:
+            self._wal.pending = True
+            log.warning("database %s: checkpoint failed (%s)", self._path, type(exc).__name__)
+            return
+        if done:
+            log.info("database %s: the pending checkpoint is done", self._path)
+
+    async def flush_erasures(self) -> bool:
+        """Retry a pending checkpoint now (a periodic call may use it); True if none is left."""
+        if self._wal.pending:
+            async with self._connection() as conn:
+                if self._wal.pending:
+                    await self._retry_checkpoint(conn)
+        return not self._wal.pending
 
     async def open_commitments(self, user_id: int) -> list[Commitment]:
         async with self._transaction(write=False) as conn:
@@ -804,7 +889,7 @@ class SqliteStore:
                 kind=str(r[0]),
                 id=int(r[1]),
                 user_id=int(r[2]),
-                flow=str(r[3]),
+                flow=uncode(self._cipher, str(r[3]), _ctx("follow_ups.flow", int(r[2]))),
                 node=str(r[4]),
                 due_at=parse_utc(r[5]),
             )
@@ -939,6 +1024,23 @@ class SqliteStore:
                     await conn.executemany(
                         f"UPDATE {_quote(table)} SET {assignments} WHERE {where}", updates
                     )
+            for table, key, column in CODED_COLUMNS:
+                rows = await conn.execute_fetchall(
+                    f"SELECT user_id, {key}, {_quote(column)} FROM {_quote(table)}"
+                    f" WHERE {_quote(column)} != ''"
+                )
+                recoded: list[tuple[object, ...]] = []
+                for user_id, row_key, value in rows:
+                    context = _ctx(f"{table}.{column}", int(user_id))
+                    new_value = _recode(old, new, str(value), context)
+                    if new_value != value:
+                        recoded.append((new_value, row_key))
+                if recoded:
+                    changed += len(recoded)
+                    await conn.executemany(
+                        f"UPDATE {_quote(table)} SET {_quote(column)} = ? WHERE {key} = ?",
+                        recoded,
+                    )
         await self._checkpoint()
         return changed
 
@@ -978,6 +1080,21 @@ def _rekey(old: TextCipher | None, new: TextCipher | None, value: str, context: 
     else:
         plain = value
     return seal(new, plain, context)
+
+
+def _recode(old: TextCipher | None, new: TextCipher | None, value: str, context: str) -> str:
+    try:
+        name = uncode(old, value, context)
+    except CannotDecrypt:
+        if new is not None:
+            with suppress(CannotDecrypt):
+                new.uncode(value, context)
+                return value  # already under the new key
+        raise CannotDecrypt(
+            "a stored name decodes with neither the old nor the new key: "
+            "check the keys given; nothing was changed"
+        ) from None
+    return code(new, name, context)
 
 
 # -- helpers (run inside a transaction) -------------------------------------------------------
@@ -1046,6 +1163,8 @@ async def _apply(
             )
         case ChangeSetting(name=name, value=value):
             column_value = setting_to_db(name, value)  # validates the name: safe to splice
+            if name == CODED_SETTING and isinstance(column_value, str):
+                column_value = code(cipher, column_value, _ctx("users.safety", user_id))
             await conn.execute(
                 f"UPDATE users SET {_quote(name)} = ? WHERE user_id = ?", (column_value, user_id)
             )
@@ -1053,12 +1172,18 @@ async def _apply(
             await conn.execute(
                 "INSERT INTO follow_ups (user_id, flow, node, due_at, status, created_at)"
                 " VALUES (?, ?, ?, ?, 'pending', ?)",
-                (user_id, flow, node, utc_text(due_at), now_text),
+                (
+                    user_id,
+                    code(cipher, flow, _ctx("follow_ups.flow", user_id)),
+                    node,
+                    utc_text(due_at),
+                    now_text,
+                ),
             )
         case CompleteFlow(flow=flow):
             await conn.execute(
                 "INSERT INTO completions (user_id, flow, completed_at) VALUES (?, ?, ?)",
-                (user_id, flow, now_text),
+                (user_id, code(cipher, flow, _ctx("completions.flow", user_id)), now_text),
             )
         case KeepPromise(commitment_id=commitment_id, day=day):
             # Once per promise and day; a promise that is not the person's is ignored.
@@ -1072,12 +1197,12 @@ async def _apply(
         case FlagCrisis(kind=kind):
             await conn.execute(
                 "INSERT INTO crisis_flags (user_id, kind, created_at) VALUES (?, ?, ?)",
-                (user_id, kind, now_text),
+                (user_id, code(cipher, kind, _ctx("crisis_flags.kind", user_id)), now_text),
             )
         case Mark(name=name):
             await conn.execute(
                 "INSERT INTO marks (user_id, name, created_at) VALUES (?, ?, ?)",
-                (user_id, name, now_text),
+                (user_id, code(cipher, name, _ctx("marks.name", user_id)), now_text),
             )
         case Export() | Erase() | ShowChart() | Unpin():
             pass  # carried out by the caller (the Coach), not by the store

@@ -55,6 +55,8 @@ Updates
     ``deleteWebhook`` (``getUpdates`` answers 409 meanwhile); ``webhook_deliveries`` records
     each attempt. ``deliver_webhook(url, update, secret_token=...)`` POSTs one update by hand
     and returns the HTTP status (e.g. to check that a wrong secret gets 403).
+    ``enqueue_raw(update)`` queues a dict verbatim (a malformed update, say); ``served``
+    counts how many times getUpdates returned each update id.
 
 Recording and fault injection
     ``calls`` lists every request as ``ApiCall(method, params)`` (uploads appear as
@@ -92,6 +94,7 @@ import logging
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -991,6 +994,7 @@ class FakeBotApi:
         self.calls: list[ApiCall] = []
         self.errors: list[ApiErrorRecord] = []
         self.updates: list[JSON] = []  # every update ever queued
+        self.served: Counter[int] = Counter()  # update id -> times getUpdates returned it
         self.callback_answers: dict[str, JSON] = {}
         self.webhook_deliveries: list[WebhookDelivery] = []
         self.commands: list[JSON] = []
@@ -1158,6 +1162,19 @@ class FakeBotApi:
     def enqueue_update(self, **payload: Any) -> JSON:
         """Queue an update for getUpdates (or the webhook, once one is set)."""
         update = self.build_update(**payload)
+        self.updates.append(update)
+        self._pending.append(update)
+        for poll in self._polls:
+            poll.wake.set()
+        self._webhook_wake.set()
+        self._changed.fire()
+        return update
+
+    def enqueue_raw(self, update: JSON) -> JSON:
+        """Queue ``update`` verbatim (e.g. malformed, as a client bug or attacker might make
+        it); it gets the next update id unless it has one."""
+        update = copy.deepcopy(update)
+        update.setdefault("update_id", next(self._update_ids))
         self.updates.append(update)
         self._pending.append(update)
         for poll in self._polls:
@@ -1502,7 +1519,9 @@ class FakeBotApi:
             self._polls.discard(poll)
         if poll.superseded:
             raise _ApiError(409, _POLL_CONFLICT)
-        return self._pending[:limit]
+        served = self._pending[:limit]
+        self.served.update(u["update_id"] for u in served if isinstance(u.get("update_id"), int))
+        return served
 
     # ---- methods -------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from bot.locks import UserLocks
 from bot.schedule.dispatcher import Dispatcher, DispatchSettings, Unreachable
 from bot.schedule.pacer import Pacer
 from bot.store.memory import MemoryStore
+from bot.store.protocol import Store
+from bot.telegram.sender import record_blocked
 from tests.harness import FakeClock, real_script
 
 USER = 42
@@ -26,12 +28,14 @@ REVEALING = re.compile(
 
 
 class Outbox:
-    def __init__(self) -> None:
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self.sent: list[tuple[int, OutMessage]] = []
         self.blocked: set[int] = set()
 
     async def __call__(self, user_id: int, messages: tuple[OutMessage, ...]) -> None:
         if user_id in self.blocked:
+            await record_blocked(self.store, user_id)  # as the Telegram sender does on a 403
             raise Unreachable
         self.sent += [(user_id, m) for m in messages]
 
@@ -45,7 +49,7 @@ async def world():
     await store.open()
     clock = FakeClock(datetime(2026, 11, 29, 18, 0, tzinfo=UTC))  # 19:00 in Berlin
     coach = Coach(real_script(), store, clock)
-    outbox = Outbox()
+    outbox = Outbox(store)
     dispatcher = Dispatcher(coach, store, outbox, UserLocks(), None, DispatchSettings())
     yield store, clock, coach, outbox, dispatcher
     await store.close()

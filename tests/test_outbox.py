@@ -7,6 +7,7 @@ sweeper sends whatever is still owed at start-up and after persistent send failu
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,8 @@ from bot.schedule.outbox_sweeper import OutboxSweeper
 from bot.store import MemoryStore, SqliteStore, Store
 from bot.store.crypto import TextCipher, generate_key
 from bot.store.outbox import Reply
-from tests.harness import FakeClock, real_script
+from tests.fakebot import FakeBotApi
+from tests.harness import FakeClock, real_script, running_bot, seed_person
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 SECRET = "I told her I was at the gym"
@@ -122,3 +124,41 @@ async def test_the_sweeper_sends_what_is_owed_and_keeps_what_fails(store: Store)
     assert [r.user_id for r in await store.unsent_replies(clock.now, 10)] == [2]
     assert await sweeper.sweep(everything=True) == 0  # still failing, still kept
     assert [r.user_id for r in await store.unsent_replies(clock.now, 10)] == [2]
+
+
+async def test_forty_server_errors_in_a_row_do_not_lose_the_reply(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    db = tmp_path / "mend.sqlite3"
+    clock = FakeClock(NOW)
+    await seed_person(db, 120, NOW)
+    async with running_bot(fake, db, clock=clock) as bot:
+        user = fake.user(120)
+        fake.fail_next("sendMessage", 500, chat_id=120, times=40)
+        await user.send_command("/help")
+        await fake.wait_until(lambda: len(fake.errors) >= 4, timeout=20)
+        await asyncio.sleep(0.5)  # the turn gave up on Telegram for now
+        while sum(e.status == 500 for e in fake.errors) < 40:
+            clock.advance(seconds=120)  # the sweeper retries what is owed, later
+            await bot.sweeper.sweep()
+        clock.advance(seconds=120)
+        await bot.sweeper.sweep()
+        replies = await user.wait_for(lambda m: "Mend walks you through" in (m.text or ""))
+        assert replies is not None
+    async with SqliteStore(db) as store:
+        assert await store.unsent_replies(clock.now, 10) == []
+
+
+async def test_a_reply_owed_at_a_crash_is_sent_at_the_next_start(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    db = tmp_path / "mend.sqlite3"
+    await seed_person(db, 121, NOW)
+    async with SqliteStore(db) as store:  # the last process committed this, then died
+        assert await store.commit(121, reply_turn("owed words"), NOW, update_id=9)
+    user = fake.user(121)
+    async with running_bot(fake, db, clock=FakeClock(NOW)):
+        message = await user.wait_for(lambda m: "owed words" in (m.text or ""))
+        assert message.params.get("protect_content") in (True, "true", "True")
+    async with SqliteStore(db) as store:
+        assert await store.unsent_replies(NOW, 10) == []

@@ -29,7 +29,8 @@ Send = Callable[[int, tuple[OutMessage, ...]], Awaitable[None]]
 
 
 class Unreachable(Exception):
-    """The person blocked the bot: raised by a `Send` so the schedule stops for them."""
+    """The person blocked the bot: raised by a `Send` once that is recorded (the Telegram
+    sender's `record_blocked` stops their schedule), so nothing more is sent this turn."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class DispatchSettings:
     interval_seconds: float = 1.0  # how often to look for due items when idle
     reclaim_after: timedelta = timedelta(minutes=5)
     grace: timedelta = LATE_GRACE  # a check-in later than this is skipped, not sent
+    # How often people with check-ins on but none planned get one: someone who blocked the
+    # bot and wrote again is active but unplanned, and must not wait for a restart.
+    replan_seconds: float = 60.0
 
 
 class Dispatcher:
@@ -61,9 +65,13 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set. Errors are logged and the loop goes on."""
-        await self.plan_missing()
+        loop = asyncio.get_running_loop()
+        planned_at: float | None = None
         while not stop.is_set():
             try:
+                if planned_at is None or loop.time() - planned_at >= self.settings.replan_seconds:
+                    planned_at = loop.time()
+                    await self.plan_missing()
                 handled = await self.run_once()
             except Exception as exc:  # one bad item must not stop everyone's check-ins
                 log.error("dispatch round failed: %s", type(exc).__name__)
@@ -84,13 +92,16 @@ class Dispatcher:
         return len(items)
 
     async def plan_missing(self) -> None:
-        """People with check-ins on but nothing planned (after an upgrade) get a plan."""
-        now = self.coach.clock()
+        """People with check-ins on but nothing planned get a plan: after an upgrade, and
+        anyone who blocked the bot and came back (their update made them active again)."""
         for user_id in await self.store.unplanned_checkins(10_000):
-            state = await self.store.checkin_state(user_id)
-            if state is not None:
-                next_at = next_for(state.settings, now, state.last_local_date)
-                await self.store.complete_checkin(user_id, now, None, next_at)
+            # Under their lock, so a turn of theirs that plans at the same time is not undone.
+            async with self.locks.hold(user_id):
+                state = await self.store.checkin_state(user_id)
+                if state is not None and state.active:
+                    now = self.coach.clock()
+                    next_at = next_for(state.settings, now, state.last_local_date)
+                    await self.store.complete_checkin(user_id, now, None, next_at)
 
     async def _deliver(self, item: DueItem) -> None:
         async with self.locks.hold(item.user_id):
@@ -130,7 +141,6 @@ class Dispatcher:
                     await self.pacer.scheduled(user_id)
                 await self.send(user_id, (message,))
         except Unreachable:
-            await self.store.stop_schedule(user_id)
-            return False
+            return False  # already recorded by whoever raised it: their schedule is stopped
         self.delivered += 1
         return True

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import signal
 import sys
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from telegram import BotCommand, Update
@@ -20,18 +21,21 @@ from bot.config import Config, ConfigError, load_config
 from bot.core.commands import COMMANDS
 from bot.core.model import Script
 from bot.locks import UserLocks
+from bot.log_privacy import install_on_root
 from bot.schedule.dispatcher import Dispatcher, DispatchSettings
+from bot.schedule.outbox_sweeper import OutboxSweeper
 from bot.schedule.pacer import Pacer
 from bot.script_loader import load_or_explain
 from bot.store.crypto import BadKey
 from bot.store.protocol import SchemaTooNew, Store, StoreUnavailable
 from bot.store.sqlite import SqliteStore
-from bot.telegram.ordering import PerUserUpdateProcessor
+from bot.telegram.intake import Intake, Poller
 from bot.telegram.sender import Sender
 from bot.telegram.shell import TelegramShell
+from bot.telegram.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
-WEBHOOK_PATH = "telegram"
+SHUTDOWN_GRACE = 10.0  # seconds in-flight turns get to finish at SIGTERM
 
 NO_TOKEN = """\
 Mend needs a Telegram bot token to run.
@@ -47,15 +51,21 @@ To try the coach without Telegram right now:  make console
 
 @dataclass
 class MendBot:
-    """The running bot: the PTB application, the store, the dispatcher, and their lifecycle."""
+    """The running bot: PTB's application (the Bot and the handlers), our intake, the
+    store, the dispatcher, and their lifecycle."""
 
     app: Application  # type: ignore[type-arg]
     config: Config
     store: Store
     shell: TelegramShell
     dispatcher: Dispatcher
+    intake: Intake
+    sweeper: OutboxSweeper
+    shutdown_grace: float = SHUTDOWN_GRACE
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    _sweeping: asyncio.Task[None] | None = None
+    _receiver: Poller | WebhookServer | None = None
 
     async def start(self) -> None:
         """Open the store first (a bad database stops us before any network), then connect
@@ -67,37 +77,65 @@ class MendBot:
             await self.store.close()
             raise
         await self._register_commands()
-        await self.app.start()
-        assert self.app.updater is not None
-        config = self.config
+        try:
+            # What the last process committed and never sent goes first, before anything new.
+            await self.sweeper.sweep(everything=True)
+            await self._receive()
+        except BaseException:
+            await self.stop()  # a busy port or a refused setWebhook: leave nothing open
+            raise
+        self._stopping.clear()
+        self._task = asyncio.create_task(self.dispatcher.run(self._stopping), name="dispatcher")
+        self._sweeping = asyncio.create_task(self.sweeper.run(self._stopping), name="outbox")
+
+    async def _receive(self) -> None:
+        bot, config = self.app.bot, self.config
         if config.webhook_url:
             log.info("webhook mode on %s:%d", config.webhook_listen, config.webhook_port)
-            await self.app.updater.start_webhook(
+            server = WebhookServer(
+                bot,
+                self.intake,
                 listen=config.webhook_listen,
                 port=config.webhook_port,
-                url_path=WEBHOOK_PATH,
-                webhook_url=config.webhook_url,
+                secret=config.webhook_secret,
+            )
+            await server.start()  # listening before Telegram is told where to send
+            self._receiver = server
+            await bot.set_webhook(
+                config.webhook_url,
                 secret_token=config.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
         else:
             log.info("long polling")
-            await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        self._stopping.clear()
-        self._task = asyncio.create_task(self.dispatcher.run(self._stopping), name="dispatcher")
+            await bot.delete_webhook()  # getUpdates answers 409 while a webhook is set
+            poller = Poller(bot, self.intake, allowed_updates=list(Update.ALL_TYPES))
+            poller.start()
+            self._receiver = poller
 
     async def stop(self) -> None:
-        """Stop receiving, finish what is in hand, close the store."""
+        """Stop receiving, finish the turns in hand for up to `shutdown_grace` seconds (the
+        rest are cancelled; unconfirmed, Telegram serves them again), close the store."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.shutdown_grace
         self._stopping.set()
+        if self._receiver is not None:
+            await self._receiver.stop(self.shutdown_grace)
+            self._receiver = None
         if self._task is not None:
-            await self._task
+            _, late = await asyncio.wait({self._task}, timeout=max(deadline - loop.time(), 0.5))
+            if late:
+                log.warning("the dispatcher did not stop in time; cancelling it")
+                self._task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
-        app = self.app
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
+        if self._sweeping is not None:
+            self._sweeping.cancel()  # what it was sending stays in the outbox for next time
+            with suppress(asyncio.CancelledError):
+                await self._sweeping
+            self._sweeping = None
+        await self.app.shutdown()
         await self.store.close()
 
     async def serve(self) -> None:
@@ -129,12 +167,15 @@ def build_bot(config: Config, script: Script, store: Store, clock: Clock = syste
     coach = Coach(script, store, clock)
     locks = UserLocks()
     pacer = Pacer(rate=config.send_rate)
+    # PTB's Application is kept for the Bot's lifecycle and the handlers (errors still reach
+    # shell.on_error); its Updater and job queue are not used: updates come through ours.
     app = (
         ApplicationBuilder()
         .token(config.token)
         .base_url(config.api_base_url)
         .base_file_url(config.api_file_url)
-        .concurrent_updates(PerUserUpdateProcessor(locks))
+        .updater(None)
+        .job_queue(None)
         .build()
     )
     shell = TelegramShell(
@@ -150,7 +191,9 @@ def build_bot(config: Config, script: Script, store: Store, clock: Clock = syste
     )
     app.add_handler(TypeHandler(Update, shell.on_update))
     app.add_error_handler(shell.on_error)
-    return MendBot(app, config, store, shell, dispatcher)
+    intake = Intake(app.process_update, locks)
+    sweeper = OutboxSweeper(coach, shell.resend, locks, clock)
+    return MendBot(app, config, store, shell, dispatcher, intake, sweeper)
 
 
 # Libraries that log what people write, or the token, below these levels: python-telegram-bot
@@ -175,6 +218,7 @@ def configure_logging(level: str) -> None:
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     silence_private_loggers()
+    install_on_root()  # levels are not enough: even their CRITICAL may quote an update
 
 
 def main() -> int:

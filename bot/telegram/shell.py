@@ -26,7 +26,7 @@ from bot.schedule.dispatcher import Unreachable
 from bot.schedule.pacer import Pacer
 from bot.store.outbox import Reply
 from bot.telegram.render import keyboard, split_message
-from bot.telegram.sender import Blocked, Sender
+from bot.telegram.sender import MAX_RETRY_AFTER, Blocked, MaybeSent, Sender, SendFailed
 
 log = logging.getLogger(__name__)
 LONG_REPLY = 1000  # characters; past this a typing action shows the coach is writing
@@ -170,18 +170,21 @@ class TelegramShell:
                 markup = keyboard(message.buttons) if i == len(chunks) - 1 else None
                 if interactive and self.pacer is not None:
                     await self.pacer.interactive()
-                sent = await self.sender.call(
-                    chat_id,
-                    "sendMessage",
-                    lambda chunk=chunk, markup=markup, protect=protect: bot.send_message(  # type: ignore[misc]
+                try:
+                    sent = await self.sender.call(
                         chat_id,
-                        chunk,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                        link_preview_options=_NO_PREVIEWS,
-                        protect_content=protect,
-                    ),
-                )
+                        "sendMessage",
+                        lambda chunk=chunk, markup=markup, protect=protect: bot.send_message(  # type: ignore[misc]
+                            chat_id,
+                            chunk,
+                            parse_mode=ParseMode.HTML,
+                            reply_markup=markup,
+                            link_preview_options=_NO_PREVIEWS,
+                            protect_content=protect,
+                        ),
+                    )
+                except MaybeSent:
+                    continue  # it may have arrived: counted as sent, the rest still goes
                 if message.pin and i == 0:
                     await self._pin(chat_id, sent.message_id)
 
@@ -224,7 +227,8 @@ class TelegramShell:
 
     async def resend(self, reply: Reply) -> None:
         """A committed reply that never reached Telegram (the outbox's sweeper sends it)."""
-        with suppress(Blocked):  # they blocked the bot: nothing more is owed
+        # Blocked: nothing more is owed. MaybeSent: it may have arrived; never send it twice.
+        with suppress(Blocked, MaybeSent):
             await self.carry_out(reply.user_id, reply.messages, reply.effects, interactive=False)
         await self.coach.replied(reply.user_id, reply.update_id)
 
@@ -234,6 +238,8 @@ class TelegramShell:
             await self.show(chat_id, messages, interactive=False)
         except Blocked:
             raise Unreachable from None
+        except MaybeSent:
+            return  # it may have arrived: counted as delivered, never sent twice
 
     async def say(self, chat_id: int, key: str) -> None:
         text = self.coach.script.string(key).render({})
@@ -246,10 +252,15 @@ class TelegramShell:
         log.error("error handling update %s: %s", update_id, type(error).__name__)
         if not isinstance(update, Update) or update.effective_user is None:
             return
-        if update.effective_chat is None or isinstance(error, Blocked):
-            return
+        if update.effective_chat is None or isinstance(error, Blocked | MaybeSent):
+            return  # blocked: nothing to say; may have arrived: showing it again repeats it
         chat_id = update.effective_chat.id
         try:
+            if isinstance(error, SendFailed) and error.retry_after is not None:
+                # A flood limit: saying so at once would only be refused again.
+                if error.retry_after > MAX_RETRY_AFTER:
+                    return
+                await self.sender.sleep(error.retry_after)
             turn = await self.coach.current(update.effective_user.id)
             note = OutMessage(self.coach.script.string("error_note").render({}))
             await self.show(chat_id, (note, *turn.messages))

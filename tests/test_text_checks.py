@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECKS_DIR = ROOT / "dialogues" / "checks"
 DATA = Path(__file__).resolve().parent / "data" / "checks"
 HELDOUT = DATA / "heldout"
+INDEPENDENT = DATA / "independent"
 BROKEN = Path(__file__).resolve().parent / "fixtures" / "checks_broken"
 NAMES = ("apology", "defensiveness", "validation", "promise", "harm", "context")
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
@@ -280,6 +281,42 @@ def test_heldout_accuracy(name: str) -> None:
         f"({by_rule} by a rule), good passed {passed}/{len(held['good'])}, accuracy {acc:.3f}"
     )
     assert acc >= HELDOUT_FLOOR
+
+
+# Independent sets: written apart from the rules, the tuning and the held-out lines, in the
+# shapes an outside measurement found the first rules missed. Measured only: never tune on
+# them and never edit them. Each floor sits just under the figure measured when the rules
+# were broadened (apology 101/103, defensiveness 100/101, validation 101/101).
+INDEPENDENT_FLOORS = {"apology": 0.97, "defensiveness": 0.98, "validation": 0.99}
+
+
+def load_independent(name: str) -> dict[str, list[str]]:
+    with (INDEPENDENT / f"{name}.yaml").open(encoding="utf-8") as f:
+        data: dict[str, list[str]] = yaml.safe_load(f)
+    return data
+
+
+@pytest.mark.parametrize("name", sorted(INDEPENDENT_FLOORS))
+def test_independent_accuracy(name: str) -> None:
+    """Measured only: never change a rule because of a line in independent/."""
+    held = load_independent(name)
+    assert set(held) == {"poor", "good"}
+    assert len(held["poor"]) >= 50 and len(held["good"]) >= 50
+    assert len(set(held["poor"] + held["good"])) == len(held["poor"]) + len(held["good"])
+
+    def canon(t: str) -> str:
+        return re.sub(r"[^a-z]+", " ", t.lower().replace("\u2019", "'")).strip()
+
+    data = load(name)
+    tuning = {canon(ex["text"]) for kind in data for ex in data[kind]}
+    assert not tuning & {canon(t) for t in held["poor"] + held["good"]}, "a line leaked"
+    flagged, passed, acc = accuracy(CHECKS[name], held["poor"], held["good"])
+    by_rule = sum(bool(CHECKS[name].run(t)) for t in held["poor"])
+    print(
+        f"\n{name}: independent poor flagged {flagged}/{len(held['poor'])} "
+        f"({by_rule} by a rule), good passed {passed}/{len(held['good'])}, accuracy {acc:.3f}"
+    )
+    assert acc >= INDEPENDENT_FLOORS[name]
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,7 @@ async def seed_person(db: Path, user_id: int, now: datetime, **settings: object)
 _last_tapped: dict[int, int] = {}
 
 
-async def tap(user: FakeUser, label: str, timeout: float = 5.0) -> BotMessage:
+async def tap(user: FakeUser, label: str, timeout: float = 10.0) -> BotMessage:
     """Press `label` on the newest message offering it, sent after the last one tapped."""
     after = _last_tapped.get(user.id, 0)
     message = await user.wait_for(

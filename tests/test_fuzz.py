@@ -100,13 +100,21 @@ def read_db(db: Path, sql: str, *params: object) -> list[sqlite3.Row]:
         conn.close()
 
 
+# Written by the store and the dispatcher on their own (the dispatcher plans anyone with
+# check-ins on and none planned, every minute), not by what anyone pressed.
+NOT_FROM_PRESSES = {"last_seen", "next_checkin_at", "checkin_claimed_at"}
+
+
 def snapshot(db: Path, user_id: int) -> dict[str, Any]:
-    """Everything stored about one person except when they were last seen."""
+    """Everything stored about one person except when they were last seen and when their
+    next check-in is planned."""
     found: dict[str, Any] = {}
     for table in USER_TABLES:
         rows = read_db(db, f"SELECT * FROM {table} WHERE user_id = ?", user_id)
         found[table] = sorted(
-            json.dumps({k: v for k, v in dict(r).items() if k != "last_seen"}, sort_keys=True)
+            json.dumps(
+                {k: v for k, v in dict(r).items() if k not in NOT_FROM_PRESSES}, sort_keys=True
+            )
             for r in rows
         )
     return found

@@ -310,6 +310,8 @@ class BotMessage:
     params: JSON = field(default_factory=dict, repr=False)
     sender: JSON = field(default_factory=dict, repr=False)
     chat: JSON = field(default_factory=dict, repr=False)
+    # When the fake accepted it (monotonic seconds): the crash test asks what was in flight.
+    accepted_at: float = field(default_factory=time.monotonic, repr=False)
 
     @property
     def inline_keyboard(self) -> list[list[JSON]]:

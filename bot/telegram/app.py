@@ -79,7 +79,9 @@ class MendBot:
         await self._register_commands()
         try:
             # What the last process committed and never sent goes first, before anything new.
-            await self.sweeper.sweep(everything=True)
+            owed = await self.sweeper.sweep(everything=True)
+            if owed:
+                log.info("sent %d reply(ies) the last process committed and never sent", owed)
             await self._receive()
         except BaseException:
             await self.stop()  # a busy port or a refused setWebhook: leave nothing open

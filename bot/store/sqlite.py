@@ -356,10 +356,6 @@ class SqliteStore:
         self._check_key_at_open = True
         self._watch: FileWatch | None = None  # notices the file deleted under us
         self._wal = WalTruncation()  # an erasure's WAL not yet emptied
-        # Replies Telegram accepted, not yet forgotten by the outbox: whoever takes the
-        # connection next forgets them first, so the window in which a kill makes a reply
-        # come twice is one operation long, not the whole queue of turns waiting behind it.
-        self._sent: set[tuple[int, int]] = set()
 
     @property
     def path(self) -> Path:
@@ -408,8 +404,6 @@ class SqliteStore:
 
     async def close(self) -> None:
         async with self._lock:
-            if self._conn is not None:
-                await self._forget_sent(self._conn)
             conn, self._conn = self._conn, None
             self._watch = None
             if conn is not None:
@@ -505,8 +499,6 @@ class SqliteStore:
                 raise RuntimeError("the store is not open: await store.open() first")
             if self._watch is not None:
                 self._watch.check()  # one stat: never write into a deleted file's inode
-            if self._sent:
-                await self._forget_sent(conn)
             try:
                 yield conn
             except sqlite3.Error as exc:
@@ -516,18 +508,6 @@ class SqliteStore:
                 raise
             if self._wal.due():
                 await self._retry_checkpoint(conn)
-
-    async def _forget_sent(self, conn: aiosqlite.Connection) -> None:
-        """Delete the outbox rows of replies already sent, in one transaction."""
-        sent, self._sent = self._sent, set()
-        try:
-            async with _begun(conn, write=True):
-                await conn.executemany(
-                    "DELETE FROM outbox WHERE user_id = ? AND update_id = ?", sorted(sent)
-                )
-        except sqlite3.Error as exc:  # kept: at worst a later sweep sends them again
-            self._sent |= sent
-            log.warning("could not forget sent replies: %s", type(exc).__name__)
 
     @asynccontextmanager
     async def _transaction(self, *, write: bool = True) -> AsyncIterator[aiosqlite.Connection]:
@@ -714,9 +694,10 @@ class SqliteStore:
         return [self._reply(row) for row in rows]
 
     async def reply_sent(self, user_id: int, update_id: int) -> None:
-        self._sent.add((user_id, update_id))
-        async with self._connection():
-            pass  # forgotten as the connection is taken, by this call or one queued before it
+        async with self._transaction() as conn:
+            await conn.execute(
+                "DELETE FROM outbox WHERE user_id = ? AND update_id = ?", (user_id, update_id)
+            )
 
     async def set_active(self, user_id: int, active: bool) -> None:
         async with self._transaction() as conn:

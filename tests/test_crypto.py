@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from bot.core.session import Position, Session
-from bot.core.turn import Effect, RecordCommitment, SaveAnswer, SaveJournal, Turn
+from bot.core.turn import (
+    ChangeSetting,
+    Effect,
+    Mark,
+    RecordCommitment,
+    SaveAnswer,
+    SaveJournal,
+    Turn,
+)
 from bot.store import MemoryStore, SqliteStore, StoreUnavailable
 from bot.store.crypto import (
     PAD_MIN,
@@ -115,8 +123,8 @@ def test_the_wrong_key_raises_clearly() -> None:
         ("   ", "empty"),
         ("not a key!", "not urlsafe base64"),
         ("abc+/def", "not urlsafe base64"),
-        (base64.urlsafe_b64encode(os.urandom(16)).decode(), "decodes to 16 bytes"),
-        (base64.urlsafe_b64encode(os.urandom(33)).decode(), "decodes to 33 bytes"),
+        (base64.urlsafe_b64encode(bytes(range(16))).decode(), "decodes to 16 bytes"),
+        (base64.urlsafe_b64encode(bytes(range(33))).decode(), "decodes to 33 bytes"),
         ("A", "not valid base64"),
     ],
 )
@@ -294,3 +302,17 @@ async def test_rotate_with_a_wrong_key_changes_nothing(tmp_path: Path) -> None:
     conn.close()
     async with SqliteStore(path, TextCipher(KEY)) as store:
         assert (await store.load(1, NOW)).answers == {"what_happened": "words"}
+
+
+async def test_encrypting_a_plain_database_twice_is_harmless_for_coded_names(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mend.sqlite3"
+    async with SqliteStore(path) as store:
+        flagged = (ChangeSetting("safety", "flagged"), Mark("debrief_danger"))
+        await store.commit(1, Turn((), flagged, Session()), NOW)
+    first = await rotate_key(path, None, TextCipher(KEY))
+    assert first >= 2  # the flag and the mark, coded now
+    assert await rotate_key(path, None, TextCipher(KEY)) == 0  # a second run changes nothing
+    async with SqliteStore(path, TextCipher(KEY)) as store:
+        assert (await store.load(1, NOW)).settings.safety == "flagged"

@@ -35,6 +35,7 @@ from bot.core.turn import (
     Turn,
     Unpin,
 )
+from bot.store.bulk import BulkUser
 from bot.store.codec import (
     CHECKIN_FLOW,
     MAX_PROMISES,
@@ -458,9 +459,8 @@ class MemoryStore:
             if row["status"] in ("pending", "claimed"):
                 row["status"], row["claimed_at"] = "dropped", None
 
-    async def bulk_create_users(
-        self, rows: list[tuple[int, datetime, Settings, datetime | None]]
-    ) -> None:
+    async def bulk_create_users(self, rows: list[BulkUser]) -> None:
+        """`BulkLoad` (bot/store/bulk.py), for benchmarks: not part of `Store`."""
         self._check_open()
         created: dict[int, _Person] = {}
         for user_id, created_at, settings, next_at in rows:

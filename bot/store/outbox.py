@@ -31,10 +31,11 @@ class Reply:
     effects: tuple[Effect, ...]
 
 
+_SHELL_EFFECT_TYPES = tuple(SHELL_EFFECTS.values())  # built once, not on every turn
+
+
 def owes_reply(turn: Turn) -> bool:
-    return bool(turn.messages) or any(
-        isinstance(e, tuple(SHELL_EFFECTS.values())) for e in turn.effects
-    )
+    return bool(turn.messages) or any(isinstance(e, _SHELL_EFFECT_TYPES) for e in turn.effects)
 
 
 def encode_reply(turn: Turn) -> str:

@@ -158,10 +158,3 @@ class Store(Protocol):
 
     async def stop_schedule(self, user_id: int) -> None:
         """The person blocked the bot: inactive, no next check-in, pending follow-ups dropped."""
-
-    async def bulk_create_users(
-        self, rows: list[tuple[int, datetime, Settings, datetime | None]]
-    ) -> None:
-        """For benchmarks and imports: create many people at once, each row
-        (user_id, created_at, settings, next_checkin_at), in one transaction. An id that
-        already exists fails the whole call, writing nothing."""

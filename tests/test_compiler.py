@@ -16,11 +16,11 @@ from tests.scripts import FIXTURES, ROOT, compile_fixture, fixture_sources
 BROKEN = sorted(p.name for p in (FIXTURES / "broken").glob("*.yaml"))
 
 
-def expectation(name: str) -> tuple[int, str]:
+def expectation(name: str) -> tuple[int, str, str]:
     first = (FIXTURES / "broken" / name).read_text().splitlines()[0]
-    m = re.match(r"# expect: (\d+): (.+)$", first)
-    assert m, f"{name} needs an '# expect: LINE: text' first line"
-    return int(m.group(1)), m.group(2)
+    m = re.match(r"# expect: (\d+): (M\d{3}) (.+)$", first)
+    assert m, f"{name} needs an '# expect: LINE: CODE text' first line"
+    return int(m.group(1)), m.group(2), m.group(3)
 
 
 def test_the_fixture_base_compiles_cleanly() -> None:
@@ -31,12 +31,14 @@ def test_the_fixture_base_compiles_cleanly() -> None:
 
 @pytest.mark.parametrize("name", BROKEN)
 def test_broken_fixture_names_file_and_line(name: str) -> None:
-    line, text = expectation(name)
+    line, code, text = expectation(name)
     result = compile_fixture(name)
     path = str(FIXTURES / "broken" / name)
     rendered = [str(d) for d in result.diagnostics]
-    wanted = [r for r in rendered if r.startswith(f"{path}:{line}:") and text in r]
-    assert wanted, f"expected {path}:{line}: …{text}… in:\n" + "\n".join(rendered)
+    wanted = [
+        r for r in rendered if r.startswith(f"{path}:{line}:") and text in r and f"[{code} " in r
+    ]
+    assert wanted, f"expected {path}:{line}: …{text}… [{code} …] in:\n" + "\n".join(rendered)
     if "warning" in text:
         assert result.script is not None, "warnings alone must not stop the coach"
     else:
@@ -77,7 +79,10 @@ def test_version_changes_with_content() -> None:
 
 
 def test_check_command_exits_nonzero_with_diagnostics(tmp_path: Path) -> None:
-    for path, text in fixture_sources("dead_end.yaml").items():
+    """`bot check` on a broken `next:` names that line, the code and a suggestion."""
+    broken_next = FIXTURES / "diagnostics" / "next_target.yaml"
+    sources = fixture_sources("dead_end.yaml") | {str(broken_next): broken_next.read_text()}
+    for path, text in sources.items():
         (tmp_path / Path(path).name).write_text(text)
     run = subprocess.run(
         [sys.executable, "-m", "bot", "check", str(tmp_path)],
@@ -88,6 +93,10 @@ def test_check_command_exits_nonzero_with_diagnostics(tmp_path: Path) -> None:
     )
     assert run.returncode == 1
     assert f"{tmp_path / 'dead_end.yaml'}:8: error:" in run.stderr
+    assert (
+        f"{tmp_path / 'next_target.yaml'}:21: error: node 'message' leads to unknown node "
+        "'clsing'; did you mean 'closing'? [M101 unknown-next-target]"
+    ) in run.stderr.splitlines()
 
 
 def test_check_command_passes_on_the_real_dialogues() -> None:

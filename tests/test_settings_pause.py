@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.events import SendText, StartFlow
+from bot.core.places import bare_places
 from bot.core.session import Session
 from bot.core.setting_parsers import PARSERS, Parsed
 from bot.core.turn import ChangeSetting
@@ -30,12 +31,12 @@ SCRIPT = real_script()
     ],
 )
 def test_pause_lengths_in_words_or_numbers(text: str, until: str) -> None:
-    assert PARSERS["pause_days"](text, NOW) == Parsed("paused_until", until)
+    assert PARSERS["pause_days"](text, NOW, bare_places()) == Parsed("paused_until", until)
 
 
 @pytest.mark.parametrize("text", ["forever", "0", "100 days", "four months", "soon"])
 def test_pause_lengths_out_of_range_or_unreadable(text: str) -> None:
-    assert not isinstance(PARSERS["pause_days"](text, NOW), Parsed)
+    assert not isinstance(PARSERS["pause_days"](text, NOW, bare_places()), Parsed)
 
 
 def settings_person() -> Person:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time as clock
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import available_timezones
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.cities import ABBREVIATIONS, CITIES, COUNTRIES
+from bot.core.places import Places
 from bot.core.timezones import (
-    COMMON_ZONES,
     UnknownZoneError,
     ZoneFound,
     ZoneNotFound,
@@ -20,10 +22,37 @@ from bot.core.timezones import (
     load_zone,
     parse_timezone,
 )
+from bot.places_loader import load_places
 
+DIALOGUES = Path(__file__).resolve().parent.parent / "dialogues"
 AVAILABLE = frozenset(available_timezones())
 ZONES = sorted(AVAILABLE - {"localtime", "Factory", "posixrules"})
 SUMMER = datetime(2025, 7, 1, 12, 0)
+
+
+def _places() -> Places:
+    places, problems = load_places(DIALOGUES / "places.yaml")
+    assert places is not None, problems
+    return places
+
+
+def _by_name(section: str) -> dict[str, str]:
+    """A `zone: [names]` section of places.yaml as {name: zone}."""
+    doc: dict[str, Any] = yaml.safe_load((DIALOGUES / "places.yaml").read_text("utf-8"))
+    return {name: zone for zone, names in doc[section].items() for name in names}
+
+
+PLACES = _places()
+CITIES = _by_name("cities")  # the names tzdata lacks
+ABBREVIATIONS = _by_name("abbreviations")
+# Cities tzdata itself names (the last part of a zone), which places.yaml need not list.
+TZDATA_CITIES = {"London": "Europe/London", "Kathmandu": "Asia/Kathmandu",
+                 "Tegucigalpa": "America/Tegucigalpa", "Ulaanbaatar": "Asia/Ulaanbaatar",
+                 "Sydney": "Australia/Sydney", "Lagos": "Africa/Lagos"}  # fmt: skip
+
+
+def parse(text: str) -> ZoneFound | ZoneNotFound:
+    return parse_timezone(text, PLACES)
 
 
 def offset_of(zone: str, at: datetime = SUMMER) -> timedelta:
@@ -33,7 +62,7 @@ def offset_of(zone: str, at: datetime = SUMMER) -> timedelta:
 
 
 def zone_of(text: str) -> str:
-    result = parse_timezone(text)
+    result = parse(text)
     assert isinstance(result, ZoneFound), (text, result)
     return result.zone
 
@@ -80,7 +109,7 @@ def test_every_iana_name_parses_to_itself_in_any_case() -> None:
 
 def test_server_dependent_names_are_refused() -> None:
     for name in ("localtime", "Factory", "posixrules"):
-        assert isinstance(parse_timezone(name), ZoneNotFound)
+        assert isinstance(parse(name), ZoneNotFound)
         with pytest.raises(UnknownZoneError):
             load_zone(name)
 
@@ -121,7 +150,7 @@ def test_places(text: str, zone: str) -> None:
 
 def test_the_built_in_lists() -> None:
     assert len(CITIES) >= 120
-    for table in (CITIES, COUNTRIES, ABBREVIATIONS):
+    for table in (CITIES, ABBREVIATIONS, TZDATA_CITIES):
         for name, zone in table.items():
             assert zone in AVAILABLE, zone
             # Also: no two names that read the same point to different zones.
@@ -132,24 +161,33 @@ def test_the_built_in_lists() -> None:
 
 def test_ambiguous_abbreviations_are_not_guessed() -> None:
     for text in ("IST", "CST", "BST", "AST"):
-        assert isinstance(parse_timezone(text), ZoneNotFound)
+        assert isinstance(parse(text), ZoneNotFound)
 
 
 def test_city_with_an_unknown_region_is_only_suggested() -> None:
     # Portland, Maine is not Portland, Oregon: ask, do not assume.
-    assert parse_timezone("Portland, Maine") == ZoneNotFound(("Portland (America/Los_Angeles)",))
-    assert parse_timezone("New York, USA") == ZoneNotFound(("New York (America/New_York)",))
+    assert parse("Portland, Maine") == ZoneNotFound(("Portland (America/Los_Angeles)",))
+    assert parse("New York, USA") == ZoneNotFound(("New York (America/New_York)",))
 
 
-def test_common_zones() -> None:
-    assert 10 <= len(COMMON_ZONES) <= 14
-    zones = [zone for _, zone in COMMON_ZONES]
+def test_the_zone_shortcuts() -> None:
+    # One list, in dialogues/zone_picker.yaml, which onboarding and settings both call.
+    doc = yaml.safe_load((DIALOGUES / "zone_picker.yaml").read_text("utf-8"))
+    zones = [
+        effect["setting"]["timezone"]
+        for choice in doc["nodes"]["zone"]["choices"]
+        for effect in choice.get("do", [])
+    ]
+    assert 6 <= len(zones) <= 12
     assert len(set(zones)) == len(zones)
-    for label, zone in COMMON_ZONES:
-        assert zone_of(label) == zone
+    for zone in zones:
+        assert zone_of(zone) == zone
         load_zone(zone)
-    # Across the world: at least five distinct offsets from -8 to +10.
-    assert len({offset_of(zone) for zone in zones}) >= 8
+    # Across the world: distinct offsets from -7 to +10.
+    assert len({offset_of(zone) for zone in zones}) >= 7
+    for flow in ("onboarding", "settings"):
+        caller = yaml.safe_load((DIALOGUES / f"{flow}.yaml").read_text("utf-8"))
+        assert caller["nodes"]["zone"]["call"] == "zone_picker", flow
 
 
 # Offsets.
@@ -187,7 +225,7 @@ def test_offsets(text: str, zone: str, hours: float) -> None:
 
 @pytest.mark.parametrize("text", ["UTC+15", "UTC-13", "+5:17", "UTC+2:60", "UTC+", "+123", "GMT+x"])
 def test_offsets_that_do_not_exist(text: str) -> None:
-    assert isinstance(parse_timezone(text), ZoneNotFound)
+    assert isinstance(parse(text), ZoneNotFound)
 
 
 @given(
@@ -202,7 +240,7 @@ def test_property_offsets_round_trip(
 ) -> None:
     offset = timedelta(hours=hours, minutes=minutes) * (1 if sign == "+" else -1)
     text = prefix + sign + form.format(h=hours, m=minutes)
-    result = parse_timezone(text)
+    result = parse(text)
     if not timedelta(hours=-12) <= offset <= timedelta(hours=14):
         assert isinstance(result, ZoneNotFound)
         return
@@ -257,7 +295,7 @@ def test_an_offset_zone_works_with_aware_datetimes() -> None:
     ],
 )
 def test_typos_get_suggestions(text: str, first: str) -> None:
-    result = parse_timezone(text)
+    result = parse(text)
     assert isinstance(result, ZoneNotFound)
     assert 1 <= len(result.suggestions) <= 3
     assert result.suggestions[0] == first
@@ -265,7 +303,7 @@ def test_typos_get_suggestions(text: str, first: str) -> None:
 
 def test_a_suggestion_parses_back_to_its_zone() -> None:
     for typo in ("Berlim", "Tokio", "Sidney", "Europe/Berlim", "Parris", "Kolkatta", "Honolul"):
-        result = parse_timezone(typo)
+        result = parse(typo)
         assert isinstance(result, ZoneNotFound)
         assert result.suggestions, typo
         for suggestion in result.suggestions:
@@ -307,7 +345,7 @@ JUNK = [
 @pytest.mark.parametrize("text", JUNK, ids=range(len(JUNK)))
 def test_junk_is_not_found_quickly(text: str) -> None:
     started = clock.perf_counter()
-    result = parse_timezone(text)
+    result = parse(text)
     assert clock.perf_counter() - started < 0.5
     assert isinstance(result, ZoneNotFound)
     assert len(result.suggestions) <= 3
@@ -316,21 +354,21 @@ def test_junk_is_not_found_quickly(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=300))
 def test_property_never_raises(text: str) -> None:
-    result = parse_timezone(text)
+    result = parse(text)
     if isinstance(result, ZoneFound):
         load_zone(result.zone)
     else:
         assert len(result.suggestions) <= 3
         for suggestion in result.suggestions:
-            assert isinstance(parse_timezone(suggestion), ZoneFound)
+            assert isinstance(parse(suggestion), ZoneFound)
 
 
 @settings(max_examples=200, deadline=None)
 @given(
-    name=st.sampled_from(sorted(CITIES)),
+    name=st.sampled_from(sorted(CITIES | TZDATA_CITIES)),
     case=st.sampled_from([str.lower, str.upper, str.title, str]),
     pad=st.sampled_from(["", " ", "  ", "\t"]),
 )
 def test_property_cities_in_any_case_and_padding(name: str, case: object, pad: str) -> None:
     assert callable(case)
-    assert zone_of(pad + case(name) + pad) == CITIES[name]
+    assert zone_of(pad + case(name) + pad) == (CITIES | TZDATA_CITIES)[name]

@@ -1,5 +1,6 @@
 """Typing a city where the time-zone buttons are shown is an answer, onboarding confirms
-the zone, and "did you mean" suggestions are buttons."""
+the zone, and "did you mean" suggestions are buttons. The buttons are one flow,
+zone_picker, which onboarding and settings both call."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ def at_zone(flow: str) -> Person:
     p = Person(SCRIPT, Session(completed=frozenset({"onboarding"}), started_at=NOW))
     p.send(StartFlow(flow))
     for _ in range(20):
-        if p.at() in {(flow, "zone")}:
+        if p.at() == ("zone_picker", "zone"):
+            pos = p.session.position
+            assert pos is not None and pos.stack[-1].flow == flow, pos  # called from `flow`
             return p
         labels = p.labels()
         if "Time zone" in labels:
@@ -56,3 +59,28 @@ def test_did_you_mean_suggestions_are_buttons() -> None:
     turn = p.tap(suggestion)
     assert any(isinstance(e, ChangeSetting) and e.name == "timezone" for e in turn.effects)
     assert "Time zone set" in p.text()
+
+
+def test_both_flows_show_the_same_shortcuts() -> None:
+    assert at_zone("onboarding").labels() == at_zone("settings").labels()
+
+
+def test_a_city_only_tzdata_names_and_an_alias_only_places_yaml_names() -> None:
+    p = at_zone("settings")
+    turn = p.send(SendText("Kathmandu"))
+    assert ChangeSetting("timezone", "Asia/Kathmandu") in turn.effects
+    assert "Your time zone: <b>Asia/Kathmandu</b>" in p.text()
+    p = at_zone("onboarding")
+    turn = p.send(SendText("NYC"))
+    assert ChangeSetting("timezone", "America/New_York") in turn.effects
+    assert "Time zone set: <b>America/New_York</b>" in p.text()
+
+
+def test_a_shortcut_returns_to_the_calling_flow() -> None:
+    p = at_zone("settings")
+    practices = p.session.values()["progress.practices"]
+    turn = p.tap("India")
+    assert ChangeSetting("timezone", "Asia/Kolkata") in turn.effects
+    assert p.at() == ("settings", "zone_saved")
+    # Picking a zone is not a practice finished.
+    assert p.session.values()["progress.practices"] == practices

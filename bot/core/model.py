@@ -8,6 +8,7 @@ from datetime import timedelta
 from enum import Enum
 
 from bot.core.checks.model import TextCheck
+from bot.core.places import Places, bare_places
 from bot.core.screening import Screen
 from bot.core.template import Template
 
@@ -203,6 +204,8 @@ class Script:
     libraries: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> items (HTML)
     screen: Screen = field(default_factory=Screen)  # the crisis screen: lexicons and model
     checks: Mapping[str, TextCheck] = field(default_factory=dict)  # dialogues/checks/*.yaml
+    # Cities, countries and zones (tzdata and dialogues/places.yaml) for the setting parsers.
+    places: Places = field(default_factory=bare_places)
 
     def node(self, flow: str, node: str) -> Node | None:
         f = self.flows.get(flow)

@@ -61,7 +61,7 @@ ENCRYPTED_FACT = "store.encrypted"
 NOT_PRACTICES = frozenset(
     {
         "menu", "onboarding", "checkin", "settings", "help", "privacy", "progress", "delete",
-        "safety", "safety_screen", "breathing", "welcome", "safety_followup",
+        "safety", "safety_screen", "breathing", "welcome", "safety_followup", "zone_picker",
     }
 )  # fmt: skip
 

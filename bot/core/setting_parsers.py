@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from bot.core.places import Places, place_key
 from bot.core.timezones import ZoneFound, parse_timezone
 
 
@@ -27,31 +28,6 @@ ParseResult = Parsed | Unparsed
 
 _TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?h?(am|pm|a\.m\.|p\.m\.)?$")
 MAX_PAUSE_DAYS = 90
-
-COUNTRIES: Mapping[str, str] = MappingProxyType(
-    {
-        "united states": "US", "usa": "US", "us": "US", "america": "US",
-        "united kingdom": "GB", "uk": "GB", "gb": "GB", "britain": "GB", "england": "GB",
-        "scotland": "GB", "wales": "GB", "northern ireland": "GB",
-        "canada": "CA", "ca": "CA", "australia": "AU", "au": "AU",
-        "ireland": "IE", "ie": "IE", "germany": "DE", "deutschland": "DE", "de": "DE",
-        "india": "IN", "in": "IN", "new zealand": "NZ", "nz": "NZ", "france": "FR",
-        "fr": "FR", "spain": "ES", "es": "ES", "italy": "IT", "it": "IT",
-        "netherlands": "NL", "nl": "NL", "south africa": "ZA", "za": "ZA",
-        "nigeria": "NG", "ng": "NG", "kenya": "KE", "ke": "KE", "philippines": "PH",
-        "ph": "PH", "singapore": "SG", "sg": "SG", "brazil": "BR", "br": "BR",
-        "mexico": "MX", "mx": "MX", "austria": "AT", "at": "AT", "switzerland": "CH",
-        "ch": "CH", "poland": "PL", "pl": "PL", "sweden": "SE", "se": "SE",
-        "norway": "NO", "no": "NO", "denmark": "DK", "dk": "DK", "other": "INTL",
-        "españa": "ES", "espana": "ES", "méxico": "MX", "brasil": "BR", "portugal": "PT",
-        "pt": "PT", "italia": "IT", "österreich": "AT", "osterreich": "AT", "schweiz": "CH",
-        "suisse": "CH", "svizzera": "CH", "belgium": "BE", "belgique": "BE", "belgië": "BE",
-        "belgie": "BE", "be": "BE", "luxembourg": "LU", "lu": "LU", "argentina": "AR",
-        "ar": "AR", "colombia": "CO", "co": "CO", "chile": "CL", "cl": "CL", "russia": "RU",
-        "ru": "RU", "россия": "RU", "rossiya": "RU", "aotearoa": "NZ",
-        "international": "INTL", "elsewhere": "INTL",
-    }
-)  # fmt: skip
 
 
 def _clean(text: str) -> str:
@@ -74,19 +50,19 @@ def parse_clock(text: str) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
-def _timezone(text: str, now: datetime) -> ParseResult:
-    found = parse_timezone(text)
+def _timezone(text: str, now: datetime, places: Places) -> ParseResult:
+    found = parse_timezone(text, places)
     if isinstance(found, ZoneFound):
         return Parsed("timezone", found.zone)
     return Unparsed(found.suggestions)
 
 
-def _checkin_time(text: str, now: datetime) -> ParseResult:
+def _checkin_time(text: str, now: datetime, places: Places) -> ParseResult:
     clock = parse_clock(text)
     return Parsed("checkin_time", clock) if clock else Unparsed(("20:00", "8pm", "7.30 am"))
 
 
-def _quiet_hours(text: str, now: datetime) -> ParseResult:
+def _quiet_hours(text: str, now: datetime, places: Places) -> ParseResult:
     parts = re.split(r"\s*(?:-|–|—|to|until)\s*", _clean(text))
     if len(parts) == 2:
         start, end = parse_clock(parts[0]), parse_clock(parts[1])
@@ -103,7 +79,7 @@ _UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "fortnight": 14, "mont
               "months": 30}  # fmt: skip
 
 
-def _pause_days(text: str, now: datetime) -> ParseResult:
+def _pause_days(text: str, now: datetime, places: Places) -> ParseResult:
     """ "7", "7 days", "a week", "two weeks", "a fortnight", "a month"."""
     m = _PAUSE.match(_clean(text).strip("."))
     if m is None or not (m.group(1) or m.group(2) or m.group(3)):
@@ -116,18 +92,21 @@ def _pause_days(text: str, now: datetime) -> ParseResult:
     return Parsed("paused_until", until.isoformat())
 
 
-def _country(text: str, now: datetime) -> ParseResult:
-    key = _clean(text).strip(".")
-    if key in COUNTRIES:
-        return Parsed("country", COUNTRIES[key])
-    if re.fullmatch(r"[a-z]{2}", key):
-        return Parsed("country", key.upper())
-    names = [n for n in COUNTRIES if len(n) > 3]
-    close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
-    return Unparsed(tuple(n.title() for n in close) or ("United States", "UK", "India"))
+def _country(text: str, now: datetime, places: Places) -> ParseResult:
+    """A country's name (tzdata's, or another from dialogues/places.yaml) or ISO code."""
+    cleaned = _clean(text).strip(".")
+    key = place_key(cleaned)
+    if key in places.countries:
+        return Parsed("country", places.countries[key])
+    if re.fullmatch(r"[a-z]{2}", cleaned) and (not places.codes or cleaned.upper() in places.codes):
+        return Parsed("country", cleaned.upper())
+    labels = places.country_labels
+    close = difflib.get_close_matches(key, [k for k in labels if len(k) > 3], n=3, cutoff=0.6)
+    return Unparsed(tuple(labels[k] for k in close) or ("United States", "UK", "India"))
 
 
-PARSERS: Mapping[str, Callable[[str, datetime], ParseResult]] = MappingProxyType(
+# Each parser gets the text, the time and the places compiled with the script.
+PARSERS: Mapping[str, Callable[[str, datetime, Places], ParseResult]] = MappingProxyType(
     {
         "timezone": _timezone,
         "checkin_time": _checkin_time,

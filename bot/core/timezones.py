@@ -4,7 +4,8 @@
 punctuation tolerated:
 
 - an IANA name: "Europe/Berlin", "europe/berlin", "America/New York";
-- a city or a single-zone country from `bot.core.cities`: "Berlin", "são paulo", "Japan";
+- a city or a single-zone country from the `Places` the loader compiled (tzdata's tables
+  and `dialogues/places.yaml`): "Berlin", "são paulo", "Japan", "NYC";
 - a handful of unambiguous abbreviations: "CET", "PST", "JST" (not IST, CST, BST, AST);
 - a UTC/GMT offset: "UTC+2", "GMT-5", "+05:30", "utc +1", "UTC−3:30";
 - a suggestion this module made, as a button would send it back: "Berlin (Europe/Berlin)".
@@ -18,7 +19,9 @@ Zone names it returns (the only ones `load_zone` must understand besides IANA):
 - offsets with minutes ("+05:30", "-03:30", "+12:45") have no Etc zone: they become
   "UTC+05:30", which `load_zone` turns into a fixed `datetime.timezone`.
 
-Pure: no clock, no environment. zoneinfo reads its own data files, nothing else.
+Pure: no clock, no environment. zoneinfo reads its own data files, nothing else. The
+places come in as data: the script's (`Script.places`, compiled by the loader from tzdata
+and dialogues/places.yaml), passed to `parse_timezone`; without them, bare IANA names.
 """
 
 from __future__ import annotations
@@ -28,10 +31,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta, timezone, tzinfo
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core.cities import ABBREVIATIONS, CITIES, COUNTRIES
+from bot.core.places import EXCLUDED, Hit, Places, bare_places, place_key
 
 
 @dataclass(frozen=True)
@@ -48,43 +50,10 @@ class UnknownZoneError(ValueError):
     """`load_zone` was given a name that is neither an IANA zone nor a fixed offset."""
 
 
-# (button label, zone): one tap for most people.
-COMMON_ZONES: tuple[tuple[str, str], ...] = (
-    ("London", "Europe/London"),
-    ("Berlin", "Europe/Berlin"),
-    ("Johannesburg", "Africa/Johannesburg"),
-    ("Dubai", "Asia/Dubai"),
-    ("Delhi", "Asia/Kolkata"),
-    ("Singapore", "Asia/Singapore"),
-    ("Tokyo", "Asia/Tokyo"),
-    ("Sydney", "Australia/Sydney"),
-    ("São Paulo", "America/Sao_Paulo"),
-    ("New York", "America/New_York"),
-    ("Chicago", "America/Chicago"),
-    ("Los Angeles", "America/Los_Angeles"),
-)
-
 MAX_SUGGESTIONS = 3
 _MAX_TEXT = 200  # longer input is not a time zone; refuse before any work
 _MAX_KEY = 64  # the longest IANA name is 32 characters
 _CUTOFF = 0.75  # difflib similarity for a suggestion ("Berlim" ~ "Berlin" is 0.83)
-
-# Zones a person must never get: one depends on the server, one means "no zone".
-_EXCLUDED = frozenset({"localtime", "Factory", "posixrules"})
-# Areas whose last component names a place ("America/Tegucigalpa" -> "Tegucigalpa").
-_PLACE_AREAS = frozenset(
-    {
-        "Africa",
-        "America",
-        "Antarctica",
-        "Asia",
-        "Atlantic",
-        "Australia",
-        "Europe",
-        "Indian",
-        "Pacific",
-    }
-)
 
 _CANONICAL_OFFSET = re.compile(r"UTC([+-])(\d{2}):(\d{2})")
 _ETC_GMT = re.compile(r"Etc/GMT([+-])(\d{1,2})")
@@ -126,7 +95,7 @@ def load_zone(name: str) -> tzinfo:
         if not _MAX_WEST <= offset <= _MAX_EAST or int(minutes) >= 60:
             raise UnknownZoneError(f"offset out of range: {name!r}")
         return timezone(offset, name)
-    if name in _EXCLUDED:
+    if name in EXCLUDED:
         raise UnknownZoneError(f"not a usable zone: {name!r}")
     try:
         return ZoneInfo(name)
@@ -149,15 +118,16 @@ def describe_zone(zone: str) -> str:
     return zone
 
 
-def parse_timezone(text: str) -> ZoneFound | ZoneNotFound:
+def parse_timezone(text: str, places: Places | None = None) -> ZoneFound | ZoneNotFound:
     """A zone for what the person typed, or up to 3 close matches. Never raises."""
     if not isinstance(text, str) or len(text) > _MAX_TEXT:
         return ZoneNotFound(())
     cleaned = _clean(text)
     if not cleaned:
         return ZoneNotFound(())
+    where = places or bare_places()
 
-    hit = _resolve(cleaned)
+    hit = _resolve(cleaned, where)
     if hit is not None:
         return ZoneFound(hit[0])
 
@@ -165,7 +135,7 @@ def parse_timezone(text: str) -> ZoneFound | ZoneNotFound:
     m = _PARENS.fullmatch(cleaned)
     if m is not None:
         # "Berlin (Europe/Berlin)": a suggestion sent back; the zone in brackets decides.
-        inner = _resolve(m.group(2))
+        inner = _resolve(m.group(2), where)
         if inner is not None:
             return ZoneFound(inner[0])
         head = m.group(1)
@@ -173,15 +143,15 @@ def parse_timezone(text: str) -> ZoneFound | ZoneNotFound:
         # "Berlin, Germany": found only when both halves agree. "Portland, Maine" must
         # not silently become Los Angeles, so a lone first half is only suggested.
         head, tail = (part.strip() for part in cleaned.split(",", 1))
-        first, second = _resolve(head), _resolve(tail)
+        first, second = _resolve(head, where), _resolve(tail, where)
         if first is not None and second is not None and first[0] == second[0]:
             return ZoneFound(first[0])
 
     if head and head != cleaned:
-        first = _resolve(head)
+        first = _resolve(head, where)
         if first is not None:
             return ZoneNotFound((first[1],))
-    return ZoneNotFound(_suggest(head or cleaned))
+    return ZoneNotFound(_suggest(head or cleaned, where))
 
 
 # Internals.
@@ -191,15 +161,6 @@ def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_DASHES)
     text = " ".join(text.split())
     return text.strip(" \"'`.!?;:")
-
-
-def _key(text: str) -> str:
-    """Case, accents, spaces, underscores and punctuation removed; '/' and signed digits kept."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = "".join(
-        ch for ch in decomposed if not unicodedata.combining(ch) and (ch.isalnum() or ch in "/+-")
-    )
-    return re.sub(r"[+-](?!\d)", "", kept)
 
 
 def _offset_zone(text: str) -> str | None:
@@ -226,58 +187,28 @@ def _offset_zone(text: str) -> str | None:
     return f"UTC{sign}{hours:02d}:{minutes:02d}"
 
 
-@dataclass(frozen=True)
-class _Index:
-    places: dict[str, tuple[str, str]]  # key -> (zone, label): cities and countries
-    abbreviations: dict[str, tuple[str, str]]
-    zones: dict[str, tuple[str, str]]  # key of a full IANA name
-    last_parts: dict[str, tuple[str, str]]  # key of "Tegucigalpa" in America/Tegucigalpa
-    pool: dict[str, tuple[str, str]]  # everything suggestions are drawn from
-
-
-@cache
-def _index() -> _Index:
-    zones_available = sorted(z for z in available_timezones() if z not in _EXCLUDED)
-    places: dict[str, tuple[str, str]] = {}
-    for table in (CITIES, COUNTRIES):
-        for name, zone in table.items():
-            places.setdefault(_key(name), (zone, f"{name} ({zone})"))
-    abbreviations = {_key(a): (z, f"{a} ({z})") for a, z in ABBREVIATIONS.items()}
-    zones = {_key(z): (z, z) for z in zones_available}
-    last_parts: dict[str, tuple[str, str]] = {}
-    # Deeper names first: America/Argentina/Cordoba wins over the old America/Cordoba.
-    for zone in sorted(zones_available, key=lambda z: (-z.count("/"), z)):
-        area, _, rest = zone.partition("/")
-        if area in _PLACE_AREAS and rest:
-            place = rest.rsplit("/", 1)[-1].replace("_", " ")
-            last_parts.setdefault(_key(place), (zone, f"{place} ({zone})"))
-    pool = {**zones, **last_parts, **places}  # later tables win on equal keys
-    return _Index(places, abbreviations, zones, last_parts, pool)
-
-
-def _resolve(text: str) -> tuple[str, str] | None:
+def _resolve(text: str, places: Places) -> Hit | None:
     """(zone, label) for an exact match of the whole text, else None."""
     offset = _offset_zone(text)
     if offset is not None:
         return offset, describe_zone(offset)
     if _OFFSET_ATTEMPT.fullmatch("".join(text.casefold().split())):
         return None
-    key = _key(text)
+    key = place_key(text)
     if not key or len(key) > _MAX_KEY:
         return None
-    index = _index()
-    for table in (index.places, index.abbreviations, index.zones, index.last_parts):
+    for table in (places.names, places.abbreviations, places.zones, places.last_parts):
         hit = table.get(key)
         if hit is not None:
             return hit
     return None
 
 
-def _suggest(text: str) -> tuple[str, ...]:
-    key = _key(text)
+def _suggest(text: str, places: Places) -> tuple[str, ...]:
+    key = place_key(text)
     if not key or len(key) > _MAX_KEY:
         return ()
-    pool = _index().pool
+    pool = places.pool
     close = difflib.get_close_matches(key, pool.keys(), n=4 * MAX_SUGGESTIONS, cutoff=_CUTOFF)
     out: list[str] = []
     seen: set[str] = set()

@@ -16,12 +16,11 @@ from bot.core.engine import show_current, step
 from bot.core.events import Event
 from bot.core.export_format import export_markdown
 from bot.core.model import Script
-from bot.core.planner import next_for
+from bot.core.planner import replan, replans
 from bot.core.progress_history import Day, history, summary
-from bot.core.session import SCHEDULE_SETTINGS
-from bot.core.turn import ChangeSetting, CompleteFlow, Erase, Turn
+from bot.core.turn import Turn
 from bot.store.outbox import Reply
-from bot.store.protocol import NOT_REPLANNED, NotReplanned, Store
+from bot.store.protocol import Store
 
 Clock = Callable[[], datetime]
 CHART_LABELS = ("title", "steady", "hard", "slipped", "kept")
@@ -40,10 +39,16 @@ class ExportFiles:
 
 
 class Coach:
-    def __init__(self, script: Script, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, script: Script, store: Store, clock: Clock, *, shared_store: bool = False
+    ) -> None:
         self.script = script
         self.store = store
         self.clock = clock
+        # Replicas on one database: a redelivered update may reach another replica while
+        # the first is still sending its reply, so a redelivery is never answered from the
+        # outbox there; a reply whose process died is sent by the outbox sweep instead.
+        self.shared_store = shared_store
         self._unstored: OrderedDict[int, None] = OrderedDict()  # recent update ids, not kept
 
     async def handle(
@@ -63,24 +68,39 @@ class Coach:
                 while len(self._unstored) > UNSTORED_UPDATES:
                     self._unstored.popitem(last=False)
             return turn
-        if any(isinstance(e, Erase) for e in turn.effects):
+        if turn.erases:
             await self.store.delete_user(user_id)  # they confirmed; nothing of them stays
             return turn
-        next_checkin: datetime | NotReplanned | None = NOT_REPLANNED
-        if _replans(turn):
-            state = await self.store.checkin_state(user_id)
-            last = state.last_local_date if state is not None else None
-            next_checkin = next_for(turn.session.settings, now, last)
-        if not await self.store.commit(
-            user_id, turn, now, update_id=update_id, next_checkin=next_checkin
-        ):
+        if not await self._commit(user_id, turn, now, update_id):
             # Seen before. If its reply never reached Telegram (a crash after the commit),
             # it is still in the outbox: answer with it now, once.
-            reply = None if update_id is None else await self.store.unsent_reply(user_id, update_id)
+            if update_id is None or self.shared_store:
+                return None
+            reply = await self.unsent_reply(user_id, update_id)
             if reply is None:
                 return None
             return Turn(reply.messages, reply.effects, session)
         return turn
+
+    async def _commit(self, user_id: int, turn: Turn, now: datetime, update_id: int | None) -> bool:
+        """The store's commit, with the next check-in when the core says the turn moved it."""
+        if not replans(turn):
+            return await self.store.commit(user_id, turn, now, update_id=update_id)
+        # The planner decides from when the last check-in went out; the store knows that.
+        state = await self.store.checkin_state(user_id)
+        next_checkin = replan(
+            turn.session.settings,
+            now,
+            None if state is None else state.last_sent_at,
+            None if state is None else state.last_local_date,
+        )
+        return await self.store.commit(
+            user_id, turn, now, update_id=update_id, next_checkin=next_checkin
+        )
+
+    async def unsent_reply(self, user_id: int, update_id: int) -> Reply | None:
+        """The reply committed for this update, if it never reached Telegram."""
+        return await self.store.unsent_reply(user_id, update_id)
 
     async def replied(self, user_id: int, update_id: int) -> None:
         """The reply to this update reached Telegram: the outbox forgets it."""
@@ -110,12 +130,3 @@ class Coach:
         data = await self.store.export_user(user_id)
         text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
         return ExportFiles(export_markdown(data, self.script).encode(), text.encode())
-
-
-def _replans(turn: Turn) -> bool:
-    """Whether the turn changed when the daily check-in is due."""
-    return any(
-        (isinstance(e, ChangeSetting) and e.name in SCHEDULE_SETTINGS)
-        or (isinstance(e, CompleteFlow) and e.flow == "onboarding")
-        for e in turn.effects
-    )

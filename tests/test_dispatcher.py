@@ -12,7 +12,8 @@ from bot.coach import Coach
 from bot.core.events import Hello
 from bot.core.turn import OutMessage
 from bot.locks import UserLocks
-from bot.schedule.dispatcher import Dispatcher, DispatchSettings, Unreachable
+from bot.schedule.blocked import Blocked
+from bot.schedule.dispatcher import Dispatcher, DispatchSettings
 from bot.schedule.pacer import Pacer
 from bot.store.memory import MemoryStore
 from bot.store.protocol import Store
@@ -36,7 +37,7 @@ class Outbox:
     async def __call__(self, user_id: int, messages: tuple[OutMessage, ...]) -> None:
         if user_id in self.blocked:
             await record_blocked(self.store, user_id)  # as the Telegram sender does on a 403
-            raise Unreachable
+            raise Blocked
         self.sent += [(user_id, m) for m in messages]
 
     def texts(self, user_id: int = USER) -> list[str]:

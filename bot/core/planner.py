@@ -25,6 +25,8 @@ check-in is ever due per local date, and dates never go backwards.
 Changing time zone: pass the new zone in the plan and the date of the last check-in *in
 the new zone*, `local_date(last_sent_at, plan.timezone)`. The one-per-date rule is then by
 the new zone's dates, and moving east never brings a second check-in on the same date.
+`replan` does exactly that and `replans` says which turns need it; the coach (for every
+turn) and the dispatcher (re-planning the unplanned) both use them: the rule lives here.
 
 Zones are loaded with `bot.core.timezones.load_zone`: IANA names and the fixed offsets
 `parse_timezone` produces ("UTC+05:30", "Etc/GMT-2") both work.
@@ -32,13 +34,16 @@ Zones are loaded with `bot.core.timezones.load_zone`: IANA names and the fixed o
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
-from bot.core.session import Settings
+from bot.core.engine import ONBOARDING_FLOW
+from bot.core.session import SCHEDULE_SETTINGS, Settings
 from bot.core.timezones import load_zone
+from bot.core.turn import ChangeSetting, CompleteFlow, Turn
 
 LATE_GRACE = timedelta(hours=3)
 # Dates looked at before giving up: only an impossible plan (quiet hours leaving nothing
@@ -223,6 +228,37 @@ def next_for(settings: Settings, after: datetime, last_local_date: date | None) 
         return next_checkin(plan_for(settings), after, last_local_date)
     except (KeyError, ValueError):  # a zone this machine's tz data does not know
         return None
+
+
+def replans(turn: Turn) -> bool:
+    """Whether the turn changed when the daily check-in is due: a setting the schedule
+    reads changed, or onboarding finished (the person's first plan)."""
+    return any(
+        (isinstance(e, ChangeSetting) and e.name in SCHEDULE_SETTINGS)
+        or (isinstance(e, CompleteFlow) and e.flow == ONBOARDING_FLOW)
+        for e in turn.effects
+    )
+
+
+def replan(
+    settings: Settings,
+    after: datetime,
+    last_sent_at: datetime | None,
+    last_local_date: date | None = None,
+) -> datetime | None:
+    """The next daily check-in once `settings` may have changed (a new zone among them).
+
+    The last check-in's date is taken in the zone now set, `local_date(last_sent_at, zone)`,
+    never the date it had in the zone it was sent in: moving east right after a check-in
+    would otherwise bring a second one on the same local date. `last_local_date` (the old
+    zone's date) serves only when the instant is unknown.
+    """
+    last = last_local_date
+    # An unknown zone plans nothing anyway (next_for).
+    if last_sent_at is not None:
+        with contextlib.suppress(KeyError, ValueError):
+            last = local_date(last_sent_at, settings.timezone)
+    return next_for(settings, after, last)
 
 
 def _clock(text: str) -> time | None:

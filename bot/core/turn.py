@@ -125,3 +125,8 @@ class Turn:
     # False while the person has not agreed to storage: the shell must store nothing of
     # this turn (not the session, not the update id, not a crisis flag).
     persist: bool = True
+
+    @property
+    def erases(self) -> bool:
+        """The person confirmed erasure: nothing of them is kept, this turn included."""
+        return any(isinstance(e, Erase) for e in self.effects)

@@ -17,20 +17,19 @@ from datetime import timedelta
 
 from bot.coach import Coach
 from bot.core.events import Due, Event, Timer
-from bot.core.planner import LATE_GRACE, late_policy, local_date, next_for
+from bot.core.planner import LATE_GRACE, late_policy, local_date, next_for, replan
 from bot.core.turn import OutMessage
 from bot.locks import UserLocks
+from bot.log_privacy import describe_error
+from bot.schedule.blocked import Blocked
 from bot.schedule.pacer import Pacer
 from bot.store.protocol import DueItem, Store
 
 log = logging.getLogger(__name__)
 
+# Raises `Blocked` once `record_blocked` has stopped the person's schedule, so nothing
+# more is sent this turn.
 Send = Callable[[int, tuple[OutMessage, ...]], Awaitable[None]]
-
-
-class Unreachable(Exception):
-    """The person blocked the bot: raised by a `Send` once that is recorded (the Telegram
-    sender's `record_blocked` stops their schedule), so nothing more is sent this turn."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,8 @@ class Dispatcher:
         self.settings = settings or DispatchSettings()
         self.delivered = 0
         self.skipped = 0
+        self.lag_seconds = 0.0  # how late the last check-in went out after it fell due
+        self.backlog = 0  # due items claimed in the last round (a full batch: more waiting)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set. Errors are logged and the loop goes on."""
@@ -74,7 +75,7 @@ class Dispatcher:
                     await self.plan_missing()
                 handled = await self.run_once()
             except Exception as exc:  # one bad item must not stop everyone's check-ins
-                log.error("dispatch round failed: %s", type(exc).__name__)
+                log.error("dispatch round failed: %s", describe_error(exc))
                 handled = 0
             if handled < self.settings.batch:
                 with contextlib.suppress(TimeoutError):
@@ -84,11 +85,12 @@ class Dispatcher:
         """Claim one batch and deliver it; the number of items handled."""
         now = self.coach.clock()
         items = await self.store.claim_due(now, self.settings.batch, self.settings.reclaim_after)
+        self.backlog = len(items)
         results = await asyncio.gather(*(self._deliver(i) for i in items), return_exceptions=True)
         for result in results:
             if isinstance(result, Exception):
                 # Left claimed: it is tried again after `reclaim_after`, so nothing is lost.
-                log.warning("delivery failed, will retry: %s", type(result).__name__)
+                log.warning("delivery failed, will retry: %s", describe_error(result))
         return len(items)
 
     async def plan_missing(self) -> None:
@@ -100,7 +102,8 @@ class Dispatcher:
                 state = await self.store.checkin_state(user_id)
                 if state is not None and state.active:
                     now = self.coach.clock()
-                    next_at = next_for(state.settings, now, state.last_local_date)
+                    # Their zone may have changed since the last check-in: as for a turn.
+                    next_at = replan(state.settings, now, state.last_sent_at, state.last_local_date)
                     await self.store.complete_checkin(user_id, now, None, next_at)
 
     async def _deliver(self, item: DueItem) -> None:
@@ -123,6 +126,8 @@ class Dispatcher:
             self.skipped += 1
             return
         sent = await self._send_turn(item.user_id, Due(item.flow))
+        if sent:
+            self.lag_seconds = max((self.coach.clock() - item.due_at).total_seconds(), 0.0)
         next_at = next_for(state.settings, max(now, item.due_at), day) if sent else None
         await self.store.complete_checkin(item.user_id, now, day if sent else None, next_at)
 
@@ -140,7 +145,7 @@ class Dispatcher:
                 if self.pacer is not None:
                     await self.pacer.scheduled(user_id)
                 await self.send(user_id, (message,))
-        except Unreachable:
+        except Blocked:
             return False  # already recorded by whoever raised it: their schedule is stopped
         self.delivered += 1
         return True

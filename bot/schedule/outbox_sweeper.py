@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from bot.coach import Clock, Coach
 from bot.locks import UserLocks
+from bot.log_privacy import describe_error
 from bot.store.outbox import Reply
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,13 @@ class OutboxSweeper:
                 return done
             for reply in owed:
                 async with self.locks.hold(reply.user_id):
-                    still = await self.coach.store.unsent_reply(reply.user_id, reply.update_id)
+                    still = await self.coach.unsent_reply(reply.user_id, reply.update_id)
                     if still is None:
                         continue
                     try:
                         await self.resend(still)
                     except Exception as exc:  # kept for the next sweep; others go on
-                        log.warning("could not send an owed reply: %s", type(exc).__name__)
+                        log.warning("could not send an owed reply: %s", describe_error(exc))
                         failed.add((reply.user_id, reply.update_id))
                         continue
                 done += 1
@@ -76,6 +77,6 @@ class OutboxSweeper:
             try:
                 await self.sweep()
             except Exception as exc:  # a store fault must not end the loop
-                log.error("outbox sweep failed: %s", type(exc).__name__)
+                log.error("outbox sweep failed: %s", describe_error(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self.interval_seconds)

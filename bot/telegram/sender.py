@@ -6,8 +6,9 @@ failure means, and what is done about it:
 - `RetryAfter` (429): wait as long as Telegram asks, then try again, a bounded number of
   times. A wait longer than `MAX_RETRY_AFTER` is not waited out: the call fails with
   `SendFailed` (carrying `retry_after`) rather than hold the person's queue.
-- `Forbidden` (403): the person blocked the bot. `record_blocked` is the one place that
-  writes it down (inactive, schedule stopped); the call raises `Blocked`. Their next
+- `Forbidden` (403): the person blocked the bot. `record_blocked` (bot/schedule/blocked.py)
+  is the one place that writes it down (inactive, schedule stopped); the call raises
+  `Blocked`, the class the dispatcher catches too. Their next
   update makes them active again and their check-in is planned again (see the store's
   commit and `Dispatcher.plan_missing`).
 - `BadRequest` (400): our request is wrong; it is re-raised as is, repeating cannot help.
@@ -34,6 +35,9 @@ from typing import TypeVar
 import httpx
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+# Re-exported: the shell catches `Blocked` from here (one class, shared with the dispatcher).
+from bot.schedule.blocked import Blocked as Blocked
+from bot.schedule.blocked import record_blocked as record_blocked
 from bot.store.protocol import Store
 
 log = logging.getLogger(__name__)
@@ -48,10 +52,6 @@ MAX_RETRY_AFTER = 60.0  # past this, give up the message rather than hold the pe
 NOT_IDEMPOTENT = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "pinChatMessage", "copyMessage", "forwardMessage"}
 )
-
-
-class Blocked(Exception):
-    """The person blocked the bot; stop talking to them (already recorded in the store)."""
 
 
 class MaybeSent(Exception):
@@ -77,25 +77,23 @@ def resending_may_duplicate(method: str) -> bool:
     return method in NOT_IDEMPOTENT or (method.startswith("send") and method != "sendChatAction")
 
 
-async def record_blocked(store: Store, chat_id: int) -> None:
-    """The one place that writes down "this person blocked the bot": inactive, no check-in
-    planned, pending follow-ups dropped. Their next update to the coach undoes it."""
-    log.info("user blocked the bot; stopping their schedule")
-    await store.stop_schedule(chat_id)
-
-
 class Sender:
     def __init__(self, store: Store, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self.store = store
         self.sleep = sleep
+        self.sent = 0  # calls Telegram accepted (for /metrics)
+        self.rate_limited = 0  # 429 answers
 
     async def call(self, chat_id: int, method: str, send: Callable[[], Awaitable[T]]) -> T:
         """`send()`, retried as the module docstring says. Raises `Blocked`, `MaybeSent`,
         `SendFailed`, or `BadRequest` (and `TelegramError`s that are none of these)."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await send()
+                result = await send()
+                self.sent += 1
+                return result
             except RetryAfter as exc:
+                self.rate_limited += 1
                 wait = _seconds(exc.retry_after)
                 log.warning(
                     "flood limit on %s: retry after %.1fs (attempt %d)", method, wait, attempt

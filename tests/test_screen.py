@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from bot.core.screening import CrisisKind, Level, Screen
-from bot.core.screening.lexicon import compile_lexicon
+from bot.core.screening.lexicon import Lexicon, compile_lexicon
 from bot.core.screening.normalise import fold, reading
 from bot.core.yamlsource import parse_yaml
 from tests.harness import real_script
@@ -101,6 +101,23 @@ def test_english_reading(raw: str, expected: str) -> None:
     assert english_reading(raw) == expected
 
 
+def test_emoji_are_kept_as_tokens_of_their_own() -> None:
+    # An emoji-only message is still a message: it must not read as empty.
+    assert reading("😭🔪") == "😭 🔪"
+    assert reading("🔪🩸😵") == "🔪 🩸 😵"
+    assert reading("I want to 💀💀💀") == "i want to 💀"  # a run of one emoji reads once
+    assert reading("👍🏽 ok") == "👍 ok"  # a skin tone only restyles the emoji before it
+    assert reading("❤️you") == "❤ you"
+
+
+def test_an_emoji_only_message_is_screened() -> None:
+    s = rules()
+    assert kind_of("🔪🩸", s) is CrisisKind.SELF_HARM
+    assert kind_of("🩸🩹 again", s) is CrisisKind.SELF_HARM
+    assert kind_of("😂😂", s) is None
+    assert kind_of("❤️🙏", s) is None
+
+
 def test_cyrillic_words_keep_their_script() -> None:
     assert reading("Хочу умерЁть, йод") == "хочу умереть , йод"
     assert reading("хoчу умeреть") == "хочу умереть"  # Latin o and e inside a Russian word
@@ -143,6 +160,69 @@ def test_negation_rules_out_harm_but_not_suicide() -> None:
     assert kind_of("I would never hit her", s) is None
     assert kind_of("I'm not going to lie, I want to kill him", s) is CrisisKind.HARM_OTHERS
     assert kind_of("I don't want to live", s) is CrisisKind.SUICIDE
+
+
+def test_other_languages_rules_do_not_fire_on_english() -> None:
+    # Every lexicon reads every message, so a lexicon must not claim English words: the
+    # English rules know when "suicidal" or "self harm" is told as history or denied.
+    others = Screen({k: v for k, v in rules().lexicons.items() if k != "en"})
+    for text in [
+        "I'm not suicidal or anything, just tired",
+        "my uncle died by suicide when I was 12",
+        "I used to self harm as a teenager, it's been 20 years",
+        "my cousin died of an overdose years ago",
+        "my ex stalked me back in 2015",
+    ]:
+        assert others.screen(text) is None, text
+
+
+def test_english_rules_do_not_fire_on_other_languages() -> None:
+    english = Screen({"en": rules().lexicons["en"]})
+    for text in [
+        "ho letto un articolo sui vantaggi della terapia di coppia",  # "sui": on the
+        "mi primo se suicidó hace años y la familia nunca habló de eso",
+        "il mio migliore amico si è suicidato quindici anni fa",
+    ]:
+        assert english.screen(text) is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("he punches my leg until it goes numb", CrisisKind.ABUSE),
+        ("I punched my legs until they bruised", CrisisKind.SELF_HARM),
+        ("she dug her nails into my neck and slapped me", CrisisKind.ABUSE),
+        ("I dug my nails into my arm until it bled", CrisisKind.SELF_HARM),
+        ("He loaded the shotgun in front of me", CrisisKind.ABUSE),
+        ("he said he'd break every bone in my body", CrisisKind.ABUSE),
+        ("I'll break every bone in his body", CrisisKind.HARM_OTHERS),
+    ],
+)
+def test_who_acts_decides_the_kind(text: str, kind: CrisisKind) -> None:
+    assert kind_of(text, rules()) is kind
+
+
+def _every_rule_in_order(lexicon: Lexicon, read: str) -> list[str]:
+    """What the lexicon finds when it tries every rule of every group, skipping nothing."""
+    for idiom in lexicon.idioms:
+        read = idiom.pattern.sub(" . ", read)
+    found = []
+    for group in lexicon.groups:
+        for rule in group.rules:
+            if any(lexicon._search(p.pattern, read, group.negatable) for p in rule.parts):
+                found.append(f"{lexicon.language}.{rule.id}")
+                break
+    return found
+
+
+def test_the_pattern_index_finds_what_trying_every_rule_finds() -> None:
+    # The index only skips work: its hits must be those of trying every rule in order.
+    texts = [e["text"] for e in CRISIS] + SAFE
+    for lexicon in rules().lexicons.values():
+        for text in texts:
+            read = lexicon.reading.read(fold(text))
+            found = [h.rule for h in lexicon.hits(read)]
+            assert found == _every_rule_in_order(lexicon, read), (lexicon.language, text)
 
 
 def test_the_most_urgent_kind_wins() -> None:
@@ -267,6 +347,40 @@ def test_super_linear_shapes_are_refused(pattern: str) -> None:
         f"  - id: r\n    kind: suicide\n    patterns: ['{pattern}']\n"
     )
     assert _compile(text), pattern
+
+
+_YIELDING = """\
+version: 1
+kind: crisis_lexicon
+language: en
+rules:
+  - id: gun_got
+    kind: suicide
+    yields_to: [harm_others]
+    patterns: ['\\bbought a gun\\b']
+  - id: says_die
+    kind: suicide
+    patterns: ['\\bwant to die\\b']
+  - id: shoot_him
+    kind: harm_others
+    patterns: ['\\bshoot him\\b']
+"""
+
+
+def test_a_rule_that_yields_stands_down_for_the_kind_it_names() -> None:
+    lexicon, problems = compile_lexicon(parse_yaml(_YIELDING).data)
+    assert problems == [] and lexicon is not None
+    s = Screen({"en": lexicon})
+    assert kind_of("i bought a gun", s) is CrisisKind.SUICIDE  # alone, it speaks
+    assert kind_of("i bought a gun to shoot him", s) is CrisisKind.HARM_OTHERS
+    # A rule of the same kind that does not yield is never hidden by one that does.
+    assert kind_of("i bought a gun to shoot him and i want to die", s) is CrisisKind.SUICIDE
+
+
+def test_yields_to_names_other_kinds() -> None:
+    bad = _YIELDING.replace("yields_to: [harm_others]", "yields_to: [suicide, anger]")
+    problems = _compile(bad)
+    assert [line for line, _ in problems] == [7], problems
 
 
 def test_every_shipped_lexicon_compiles() -> None:

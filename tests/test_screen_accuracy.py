@@ -14,11 +14,12 @@ from tests.harness import real_script
 from tests.scripts import DIALOGUES
 
 FLOORS = {  # (recall at least, false alarms at most)
-    # The held-out split grew with harder everyday rows (history, films, sport, idioms in
-    # every language), so its English false alarms read higher than before: 7.6%, over the
-    # 5% goal. The independent set, unchanged, went from 4.9% to 5.2%.
-    "held-out": {"en": (0.79, 0.08), "all": (0.85, 0.055)},
-    "independent": {"en": (0.84, 0.055), "all": (0.82, 0.04)},
+    # Measured after issue 10's fixes (lexicons that claimed other languages' words, emoji,
+    # who acts deciding the kind): held-out en 80.8% / 7.1%, all 86.3% / 4.6%; independent
+    # en 85.4% / 4.4%, all 83.6% / 2.9%. English false alarms on the held-out split are
+    # still over the 5% goal.
+    "held-out": {"en": (0.79, 0.075), "all": (0.85, 0.05)},
+    "independent": {"en": (0.84, 0.05), "all": (0.82, 0.035)},
 }
 
 
@@ -38,7 +39,7 @@ def test_recall_false_alarms_and_kind_on_unseen_rows(which: str) -> None:
     for key, (recall, false_alarms) in FLOORS[which].items():
         assert report[key].recall >= recall, (which, key, report[key].recall)
         assert report[key].false_alarm_rate <= false_alarms, (which, key)
-    assert report["all"].kind_accuracy >= 0.93
+    assert report["all"].kind_accuracy >= 0.95  # measured: 97.0% held-out, 96.0% independent
     languages = {"en", "es", "pt", "de", "fr", "it", "ru"}
     assert languages <= set(report)  # every screened language is measured
     assert all(report[lang].recall >= 0.76 for lang in languages)

@@ -16,7 +16,15 @@ Design, and why (see `dialogues/screening/README.md` for the content side):
   one ("what's the point of any of this") asks "are you safe right now?" first.
   A model hit is clear only when the model is very sure; otherwise it asks.
 - Every language at once. A person in crisis may switch to their own language, and
-  short texts defeat language detection, so every lexicon reads every message.
+  short texts defeat language detection, so every lexicon reads every message. Hence a
+  lexicon claims only its own language's words: an English word in the German or
+  Russian rules would fire on English history ("my uncle died by suicide") that the
+  English rules know to leave alone, and the other way round ("sui" is Italian for "on
+  the"); `tests/test_screen.py` holds each side to it.
+- Quick on every message. Thousands of patterns are not tried one by one: each lexicon
+  files the words its patterns need under their first 4 characters (`lexicon._Index`),
+  and a message's own 4-grams pick out the few patterns worth running. Languages that
+  read alike share one reading and one set of 4-grams.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from dataclasses import dataclass, field
 
 from bot.core.screening.classifier import Classifier
 from bot.core.screening.lexicon import Hit, Lexicon, grams_of
-from bot.core.screening.normalise import PLAIN_READING, fold
+from bot.core.screening.normalise import PLAIN_READING, fold, split
 from bot.core.screening.signal import KIND_ORDER, CrisisKind, Level, Signal
 
 __all__ = ["CrisisKind", "Level", "Screen", "Signal"]
@@ -53,15 +61,20 @@ class Screen:
         return Signal(rule_signal.kind, model_signal.level, rule_signal.source)
 
     def rule_hits(self, folded: str) -> list[Hit]:
-        readings: dict[int, tuple[str, frozenset[str]]] = {}  # languages that read alike share
+        # Languages that read alike share the work: a prepared text is split into tokens
+        # once, and each distinct reading's 4-grams are taken once.
+        tokens: dict[str, list[str]] = {}
+        grams: dict[str, frozenset[str]] = {}
         hits: list[Hit] = []
         for lexicon in self.lexicons.values():
             how = lexicon.reading
-            key = id(how) if how.rewrites or how.spellings or how.drop_apostrophes else 0
-            if key not in readings:
-                text = how.read(folded)
-                readings[key] = (text, grams_of(text))
-            hits += lexicon.hits(*readings[key])
+            prepared = how.prepare(folded)
+            if prepared not in tokens:
+                tokens[prepared] = split(prepared)
+            text = how.spell(tokens[prepared])
+            if text not in grams:
+                grams[text] = grams_of(text)
+            hits += lexicon.hits(text, grams[text])
         return hits
 
     def _model(self, folded: str) -> Signal | None:
@@ -75,6 +88,10 @@ class Screen:
 
 
 def _most_urgent(hits: list[Hit]) -> Signal | None:
+    # A rule that yields stands down when a kind it yields to was found at its level.
+    found = {(h.kind, h.level) for h in hits}
+    # Never all of them: a message that raised something always keeps a signal.
+    hits = [h for h in hits if not any((k, h.level) in found for k in h.yields_to)] or hits
     if not hits:
         return None
     rank = {kind: i for i, kind in enumerate(KIND_ORDER)}

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from bot.core.screening.normalise import sentences
 from bot.core.screening.signal import KINDS_BY_NAME, CrisisKind, Level
 
-FEATURE_VERSION = 1  # bump when `features` changes: cached weights are then retrained
+FEATURE_VERSION = 2  # bump when `features` or the reading changes: cached weights are retrained
 CHAR_SIZES = (3, 4, 5)
 MAX_WORD_FOR_CHARS = 24  # longer "words" are noise (links, keyboard mashing)
 

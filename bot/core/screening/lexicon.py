@@ -9,8 +9,8 @@ checks a flow, returning every problem with its line; `Lexicon.hits` applies it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.screening.normalise import Reading, one_edit_away
@@ -22,7 +22,7 @@ LEXICON_KEYS = {
     "version", "kind", "language", "define", "idioms", "negation", "rewrite", "spellings",
     "fuzzy", "apostrophes", "rules",
 }  # fmt: skip
-RULE_KEYS = {"id", "kind", "level", "negatable", "patterns", "note"}
+RULE_KEYS = {"id", "kind", "level", "negatable", "patterns", "note", "yields_to"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 NEGATION_WINDOW = 40  # characters before a match in which a negation cancels it
@@ -57,6 +57,9 @@ class CrisisRule:
     level: Level
     negatable: bool
     parts: tuple[Part, ...]
+    # Kinds that name the message better when one of them is also found at this level: a
+    # gun acquired says "suicide" only until a rule about hurting someone else fires too.
+    yields_to: frozenset[CrisisKind] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class Hit:
     kind: CrisisKind
     level: Level
     rule: str  # "<language>.<rule id>"
+    yields_to: frozenset[CrisisKind] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,50 @@ class _Group:
     level: Level
     negatable: bool
     rules: tuple[CrisisRule, ...]
+    yields_to: frozenset[CrisisKind] = frozenset()
+
+
+class _Index:
+    """Which patterns may match a text, found from its 4-grams instead of one test each.
+
+    A lexicon has thousands of patterns, and testing each one's needed words in turn cost
+    several milliseconds per message however short. Each needed word is filed under its
+    first 4-gram; a text's own 4-grams then pick out the few words worth a substring test.
+    Patterns are numbered in the order the groups try them, so the first match still wins.
+    """
+
+    __slots__ = ("always", "by_gram", "owner", "parts", "short")
+
+    def __init__(self, groups: tuple[_Group, ...]) -> None:
+        self.parts: list[tuple[int, CrisisRule, Part]] = []  # (group number, rule, part)
+        self.by_gram: dict[str, list[tuple[str, int]]] = {}
+        self.short: list[tuple[str, int]] = []  # needed words under 4 characters
+        self.always: list[int] = []  # parts with no needed words: always tried
+        for g, group in enumerate(groups):
+            for rule in group.rules:
+                for part in rule.parts:
+                    number = len(self.parts)
+                    self.parts.append((g, rule, part))
+                    if part.needs is None:
+                        self.always.append(number)
+                        continue
+                    for needed in part.needs:
+                        if len(needed) < GRAM:
+                            self.short.append((needed, number))
+                        else:
+                            self.by_gram.setdefault(needed[:GRAM], []).append((needed, number))
+
+    def candidates(self, text: str, grams: frozenset[str]) -> list[int]:
+        """The numbers, in order, of the parts one of whose needed words is in `text`."""
+        found = set(self.always)
+        for gram in grams.intersection(self.by_gram):
+            for needed, number in self.by_gram[gram]:
+                if number not in found and needed in text:
+                    found.add(number)
+        for needed, number in self.short:
+            if number not in found and needed in text:
+                found.add(number)
+        return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -82,39 +130,36 @@ class Lexicon:
     negation: re.Pattern[str] | None
     rules: tuple[CrisisRule, ...]
     groups: tuple[_Group, ...]
+    index: _Index = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", _Index(self.groups))
 
     def hits(self, read_text: str, grams: frozenset[str] | None = None) -> list[Hit]:
         """Every (kind, level) this lexicon finds in a text already read its way.
 
         `grams` are the text's character 4-grams (`grams_of`), shared by the lexicons that
-        read alike: a pattern runs only if the words it needs may be in the text."""
+        read alike: a pattern runs only if the words it needs are in the text."""
         grams = grams if grams is not None else grams_of(read_text)
         text = read_text
         for idiom in self.idioms:  # blanked out before any rule looks
             if idiom.needs is None or any(may_contain(grams, n, text) for n in idiom.needs):
                 text = idiom.pattern.sub(" . ", text)
-
-        def contains(needed: str) -> bool:
-            # Blanking only removes text, so the grams of the unblanked text still rule out.
-            return may_contain(grams, needed, text)
-
+        # Blanking only removes text, so the grams of the unblanked text still rule out;
+        # the substring test itself runs on the blanked text.
         found: list[Hit] = []
-        for group in self.groups:
-            rule = self._first(group, text, contains)
-            if rule is not None:
-                found.append(Hit(group.kind, group.level, f"{self.language}.{rule.id}"))
+        done = -1  # the last group that found its rule
+        parts = self.index.parts
+        for number in self.index.candidates(text, grams):
+            g, rule, part = parts[number]
+            if g == done:
+                continue
+            group = self.groups[g]
+            if self._search(part.pattern, text, group.negatable):
+                rule_name = f"{self.language}.{rule.id}"
+                found.append(Hit(group.kind, group.level, rule_name, group.yields_to))
+                done = g
         return found
-
-    def _first(
-        self, group: _Group, text: str, contains: Callable[[str], bool]
-    ) -> CrisisRule | None:
-        for rule in group.rules:
-            for part in rule.parts:
-                if part.needs is not None and not any(contains(n) for n in part.needs):
-                    continue  # a plain substring search rules the pattern out
-                if self._search(part.pattern, text, group.negatable):
-                    return rule
-        return None
 
     def _search(self, pattern: re.Pattern[str], text: str, negatable: bool) -> bool:
         pos = 0
@@ -135,7 +180,8 @@ GRAM = 4
 
 def grams_of(text: str) -> frozenset[str]:
     """Every 4-character slice of `text`: a quick necessary test for a longer literal."""
-    return frozenset(text[i : i + GRAM] for i in range(len(text) - GRAM + 1))
+    # Four shifted copies zipped (GRAM is 4): quicker than slicing in a Python loop.
+    return frozenset(map("".join, zip(text, text[1:], text[2:], text[3:], strict=False)))
 
 
 def may_contain(grams: frozenset[str], literal: str, text: str) -> bool:
@@ -327,6 +373,7 @@ def _rule(
     negatable = item.get("negatable", False)
     if not isinstance(negatable, bool):
         problems.append((item.line_of("negatable"), f"rule {rule_id!r}: 'negatable' is a yes/no"))
+    yields_to = _kinds(item, rule_id, problems)
     patterns = _pattern_list(item, "patterns", fragments, problems)
     if not patterns and "patterns" in item:
         return None
@@ -336,18 +383,38 @@ def _rule(
     if kind is None or level is None or not isinstance(negatable, bool):
         return None
     parts = tuple(_part(p) for p in patterns)
-    return CrisisRule(rule_id, kind, level, negatable, parts)
+    return CrisisRule(rule_id, kind, level, negatable, parts, yields_to)
+
+
+def _kinds(item: LineDict, rule_id: str, problems: Problems) -> frozenset[CrisisKind]:
+    raw = item.get("yields_to")
+    if raw is None:
+        return frozenset()
+    names = raw if isinstance(raw, list) else None
+    kinds = [KINDS_BY_NAME.get(str(n)) for n in names or []]
+    if not names or None in kinds or item.get("kind") in names:
+        known = ", ".join(KINDS_BY_NAME)
+        message = f"rule {rule_id!r}: 'yields_to' lists other kinds, of {known}"
+        problems.append((item.line_of("yields_to"), message))
+        return frozenset()
+    return frozenset(k for k in kinds if k is not None)
 
 
 def _groups(rules: tuple[CrisisRule, ...]) -> tuple[_Group, ...]:
-    """Rules by (level, kind, negatable): clear before unclear, in urgency order."""
+    """Rules by (level, kind, negatable, yields_to): clear before unclear, in urgency order.
+
+    Rules that yield sit in groups of their own, so that a rule of the same kind that does
+    not yield still reports its own hit (and is never hidden behind one that stood down)."""
     out: list[_Group] = []
+    yielding = sorted({r.yields_to for r in rules}, key=lambda ks: sorted(k.value for k in ks))
     for level in (Level.CLEAR, Level.UNCLEAR):
         for kind in KIND_ORDER:
             for negatable in (False, True):
-                members = tuple(
-                    r for r in rules if (r.kind, r.level, r.negatable) == (kind, level, negatable)
-                )
-                if members:
-                    out.append(_Group(kind, level, negatable, members))
+                for yields_to in yielding:
+                    shape = (kind, level, negatable, yields_to)
+                    members = tuple(
+                        r for r in rules if (r.kind, r.level, r.negatable, r.yields_to) == shape
+                    )
+                    if members:
+                        out.append(_Group(kind, level, negatable, members, yields_to))
     return tuple(out)

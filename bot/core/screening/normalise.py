@@ -11,7 +11,8 @@ classifier looks at a message it is folded, in linear time, into a plain reading
    by one ("k i l l") joined again. Punctuation is kept for the next step.
 2. `read` (per language): the language's own rewrites (contractions, in English) run on
    the folded text; then sentence punctuation becomes " . ", commas " , ", every other
-   mark a space, runs of a letter three or more long become one ("dieeee"), and the
+   mark a space, runs of a letter three or more long become one ("dieeee"), emoji become
+   tokens of their own (a run of one emoji counts once; skin tones are dropped), and the
    language's spellings (chat shorthand, common misspellings) replace whole tokens.
 
 Every step is a single pass or a regex without nested repeats, so the cost grows
@@ -58,6 +59,19 @@ _LAT_TO_CYR = {
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "*": "i"}
 _LEET_CHARS = frozenset(_LEET)
 
+# Pictographs (emoji, dingbats, arrows and signs people type as words) stay in the reading
+# as tokens of their own: "😭🔪" alone is a message worth screening, not an empty one.
+# Skin tones and emoji presentation selectors only restyle the one before them.
+EMOJI = "\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
+_RESTYLE = frozenset("\ufe0e\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")
+_PICTOGRAPH = re.compile(f"[{EMOJI}]")
+# Folding in one C-level pass: the plain forms, and nothing for what only hides or restyles.
+_PLAIN_AND_DROP = {**_PLAIN, **dict.fromkeys(map(ord, _INVISIBLE | _RESTYLE))}
+# Space on either side of an emoji that touches anything: two zero-width assertions, linear.
+_PICTOGRAPH_EDGE = re.compile(f"(?<=[{EMOJI}])(?=\\S)|(?<=\\S)(?=[{EMOJI}])")
+# One emoji repeated ("😭😭😭😭") says no more than one, like a stretched letter.
+_REPEATED_PICTOGRAPH = re.compile(f"([{EMOJI}])(?: ?\\1)+")
+
 _WORDISH = re.compile(r"[^\s.,!?;:()\[\]\"'/\\-]+")
 # Three or more single letters in a row, each followed by one separator: "k i l l", "k.i.l.l".
 _SPACED = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ .\-_]){2,}[^\W\d_](?![^\W\d_])")
@@ -65,25 +79,23 @@ _JOINER = re.compile(r"(?<=\w)[-_/](?=\w)")
 _ELLIPSIS = re.compile(r"\.{2,}")  # "I want to... die" is one thought, not two sentences
 _SENTENCE = re.compile(r"[.!?;\n\r\u2029\u2028]+")
 _COMMA = re.compile(r",+")
-_OTHER = re.compile(r"[^\w.,]+|_+")
+_OTHER = re.compile(f"[^\\w.,{EMOJI}]+|_+")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 
 
-def _script(ch: str) -> str:
-    if "a" <= ch <= "z":
-        return "latin"
-    if "\u0400" <= ch <= "\u04ff" or "\u0370" <= ch <= "\u03ff":
-        return "cyrillic"
-    return "other"
+_LATIN_LETTER = re.compile(r"[a-z]")
+_OTHER_SCRIPT = re.compile(r"[\u0370-\u04ff]")
+_CYR_TO_LAT_TABLE = str.maketrans(_CYR_TO_LAT)
+_LAT_TO_CYR_TABLE = str.maketrans(_LAT_TO_CYR)
 
 
 def _one_script(word: str) -> str:
-    latin = sum(1 for c in word if _script(c) == "latin")
-    cyrillic = sum(1 for c in word if _script(c) == "cyrillic")
+    # Counted by regex and mapped by str.translate: a message of mixed words stays cheap.
+    latin = len(_LATIN_LETTER.findall(word))
+    cyrillic = len(_OTHER_SCRIPT.findall(word))
     if not latin or not cyrillic:
         return word
-    table = _CYR_TO_LAT if latin >= cyrillic else _LAT_TO_CYR
-    return "".join(table.get(c, c) for c in word)
+    return word.translate(_CYR_TO_LAT_TABLE if latin >= cyrillic else _LAT_TO_CYR_TABLE)
 
 
 _NUMBER_WITH_UNIT = re.compile(r"\d+[^\W\d_]+")  # "10pm", "24th", "3am", "90s"
@@ -109,16 +121,20 @@ def _unleet(word: str) -> str:
     return "".join(out)
 
 
-def _fold_word(m: re.Match[str]) -> str:
-    return _unleet(_one_script(m.group(0)))
+_MAY_BE_LEET = re.compile(r"[013457@$*]")
+
+
+def _fold_token(word: str) -> str:
+    # Cheap tests first: most words are in one script and hide no digits.
+    if not word.isascii() and _LATIN_LETTER.search(word) and _OTHER_SCRIPT.search(word):
+        word = _one_script(word)
+    return _unleet(word) if _MAY_BE_LEET.search(word) else word
 
 
 _MARKS = re.compile(
     r"[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 )
 _LOST_SHORT_I = "\u0438\u0306"  # и + breve: й, which must survive the stripping
-_LATIN_LETTER = re.compile(r"[a-z]")
-_OTHER_SCRIPT = re.compile(r"[\u0370-\u04ff]")
 
 
 def _strip_marks(text: str) -> str:
@@ -135,12 +151,22 @@ def _join_spaced(m: re.Match[str]) -> str:
 def fold(text: str) -> str:
     """Step 1: one script, no accents, no disguises; punctuation still in place."""
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(c for c in text if c not in _INVISIBLE).casefold().translate(_PLAIN)
+    text = text.casefold().translate(_PLAIN_AND_DROP)
     text = _strip_marks(text)
     text = _SPACED.sub(_join_spaced, text)
     mixed = _LATIN_LETTER.search(text) is not None and _OTHER_SCRIPT.search(text) is not None
     if mixed or any(c in text for c in _LEET_CHARS):
-        text = _WORDISH.sub(_fold_word, text)  # only words that may be in disguise pay
+        # Only words that may be in disguise pay, each distinct word once per message (kept
+        # for this message only: no text of one message outlives its screening).
+        memo: dict[str, str] = {}
+
+        def fold_word(m: re.Match[str]) -> str:
+            word = m.group(0)
+            if word not in memo:
+                memo[word] = _fold_token(word)
+            return memo[word]
+
+        text = _WORDISH.sub(fold_word, text)
     return text
 
 
@@ -163,21 +189,39 @@ class Reading:
     drop_apostrophes: bool = False  # English glues "partner's" back; others split "l'arme"
 
     def read(self, folded: str) -> str:
+        return self.spell(split(self.prepare(folded)))
+
+    def prepare(self, folded: str) -> str:
+        """The first steps of `read`: the language's rewrites and its apostrophes.
+
+        Readings whose prepared texts are equal share the rest (`split`) up to spellings:
+        `Screen` splits each distinct prepared text once."""
         text = _JOINER.sub(" ", folded)  # "un-alive", "self_harm": two words for the rewrites
         for rewrite, replacement in self.rewrites:
             if rewrite.needs is None or any(n in text for n in rewrite.needs):
                 text = rewrite.pattern.sub(replacement, text)
-        text = text.replace("'", "" if self.drop_apostrophes else " ")
-        text = _ELLIPSIS.sub(" ", text)
-        text = _SENTENCE.sub(" . ", text)
-        text = _COMMA.sub(" , ", text)
-        text = _OTHER.sub(" ", text)
-        text = _REPEATS.sub(r"\1", text)
-        tokens = text.split()
-        if self.spellings:
-            spellings = self.spellings
+        if "'" in text:
+            text = text.replace("'", "" if self.drop_apostrophes else " ")
+        return text
+
+    def spell(self, tokens: list[str]) -> str:
+        spellings = self.spellings
+        if spellings and not spellings.keys().isdisjoint(tokens):  # a C-level test first
             tokens = [spellings.get(t, t) for t in tokens]
         return " ".join(tokens)
+
+
+def split(prepared: str) -> list[str]:
+    """The tokens of a prepared text: sentence marks, commas, other marks, runs, emoji."""
+    text = _ELLIPSIS.sub(" ", prepared)
+    text = _SENTENCE.sub(" . ", text)
+    text = _COMMA.sub(" , ", text)
+    text = _OTHER.sub(" ", text)
+    text = _REPEATS.sub(r"\1", text)
+    if not text.isascii() and _PICTOGRAPH.search(text):
+        text = _REPEATED_PICTOGRAPH.sub(r"\1", text)
+        text = _PICTOGRAPH_EDGE.sub(" ", text)
+    return text.split()
 
 
 PLAIN_READING = Reading()

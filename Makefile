@@ -35,8 +35,10 @@ lint: $(STAMP_TEST)
 typecheck: $(STAMP_TEST)
 	$(PY) -m mypy
 
+# Most tests run on two workers (xdist); the few that measure time under load run alone after.
 pytest: $(STAMP_TEST)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not serial"
+	$(PY) -m pytest -m serial
 
 test: lint typecheck check pytest
 

@@ -994,6 +994,7 @@ class FakeBotApi:
         self.webhook_retry_delay = webhook_retry_delay
 
         self.calls: list[ApiCall] = []
+        self.poll_count = 0  # getUpdates calls so far: cheaper to watch than filtering `calls`
         self.errors: list[ApiErrorRecord] = []
         self.updates: list[JSON] = []  # every update ever queued
         self.served: Counter[int] = Counter()  # update id -> times getUpdates returned it
@@ -1416,6 +1417,7 @@ class FakeBotApi:
     ) -> tuple[int, JSON]:
         method = canonical_method(raw_method)
         self.calls.append(ApiCall(method, params))
+        self.poll_count += method == "getUpdates"
         target = self._users.get(self._chat_of(params) or 0)
         if target is None and method == "answerCallbackQuery":
             target = self._users.get(

@@ -23,8 +23,12 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from tests.fakebot import FakeBotApi, FakeUser
+import pytest
+
+from tests.fakebot import BotMessage, FakeBotApi, FakeUser
 from tests.harness import seed_person
+
+pytestmark = pytest.mark.serial  # kills under a burst: run alone
 
 PEOPLE = 100
 HELP = "Mend walks you through"  # a line of the /help reply
@@ -100,7 +104,7 @@ async def test_random_kills_lose_no_reply_and_apply_no_turn_twice(
             bot.kill()
             raise AssertionError("SIGTERM did not stop the bot within 20 s") from None
 
-    counts = [len(helps(u)) for u in users]
+    counts = [len(help_messages(u)) for u in users]
     lost = sum(max(0, ACTIONS - c) for c in counts)
     repeated = sum(max(0, c - ACTIONS) for c in counts)
     # Only a reply Telegram accepted just before a kill, not yet forgotten by the outbox, can
@@ -108,8 +112,7 @@ async def test_random_kills_lose_no_reply_and_apply_no_turn_twice(
     in_flight = sum(
         any(0 <= k - m.accepted_at <= IN_FLIGHT_SECONDS for k in kill_times)
         for u in users
-        for m in u.messages()
-        if m.text is not None and HELP in m.text
+        for m in help_messages(u)
     )
     print(
         f"\n{PEOPLE} people x {ACTIONS} actions, {KILLS} kills: lost {lost}, repeated {repeated},"
@@ -117,7 +120,7 @@ async def test_random_kills_lose_no_reply_and_apply_no_turn_twice(
     )
     assert lost == 0
     assert repeated <= in_flight, "\n".join(
-        _timeline(u, kill_times) for u in users if len(helps(u)) > ACTIONS
+        _timeline(u, kill_times) for u in users if len(help_messages(u)) > ACTIONS
     )
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -129,24 +132,20 @@ async def test_random_kills_lose_no_reply_and_apply_no_turn_twice(
 
 async def serving(fake: FakeBotApi) -> None:
     """Until the process just started asks for updates (it has loaded and swept the outbox)."""
-    polls = len(fake.calls_to("getUpdates"))
-    while len(fake.calls_to("getUpdates")) == polls:
+    polls = fake.poll_count
+    while fake.poll_count == polls:
         await asyncio.sleep(0.05)
 
 
 def _timeline(user: FakeUser, kill_times: list[float]) -> str:
     """When each of this person's replies was accepted, as seconds from the nearest kill."""
-    gaps = [
-        min((m.accepted_at - k for k in kill_times), key=abs)
-        for m in user.messages()
-        if m.text is not None and HELP in m.text
-    ]
+    gaps = [min((m.accepted_at - k for k in kill_times), key=abs) for m in help_messages(user)]
     return f"{user.id}: " + ", ".join(f"{g:+.2f}" for g in gaps)
 
 
 def answered(user: FakeUser, n: int, _message: object) -> bool:
-    return len(helps(user)) >= n
+    return len(help_messages(user)) >= n
 
 
-def helps(user: FakeUser) -> list[str]:
-    return [t for t in user.texts() if HELP in t]
+def help_messages(user: FakeUser) -> list[BotMessage]:
+    return [m for m in user.messages() if m.text is not None and HELP in m.text]

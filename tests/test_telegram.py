@@ -276,6 +276,7 @@ async def test_long_replies_are_split_at_paragraphs_and_typing_is_shown(
         assert fake.calls_to("sendChatAction")
 
 
+@pytest.mark.serial  # fifty at once within a timeout: measured alone
 async def test_fifty_people_at_once_each_see_only_their_own_replies_in_order(
     fake: FakeBotApi, db: Path
 ) -> None:

@@ -6,12 +6,14 @@ finishable; every message must fit Telegram's limits.
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from bot.core.model import Script
 from bot.script_loader import load_script
 from tests.scripts import DIALOGUES
-from tests.walker import explore
+from tests.walker import Exploration, explore
 
 
 def real_script() -> Script:
@@ -21,12 +23,19 @@ def real_script() -> Script:
 
 
 SCRIPT = real_script()
-FLOWS = sorted(SCRIPT.flows)
+# Both tests of one flow on the same xdist worker (--dist loadgroup), so it is walked once.
+FLOWS = [pytest.param(f, marks=pytest.mark.xdist_group(f"walk-{f}")) for f in sorted(SCRIPT.flows)]
+
+
+@functools.cache
+def walked(flow: str) -> Exploration:
+    """Each flow walked once for both tests below: walking is most of this file's time."""
+    return explore(SCRIPT, flow)
 
 
 @pytest.mark.parametrize("flow", FLOWS)
 def test_every_node_and_choice_is_reached_and_the_flow_can_finish(flow: str) -> None:
-    result = explore(SCRIPT, flow)
+    result = walked(flow)
     nodes = {(flow, n) for n in SCRIPT.flows[flow].nodes}
     missing = sorted(n for _, n in nodes - result.visited)
     assert missing == [], f"never reached in {flow}: {missing}"
@@ -42,7 +51,7 @@ def test_every_node_and_choice_is_reached_and_the_flow_can_finish(flow: str) -> 
 
 @pytest.mark.parametrize("flow", FLOWS)
 def test_every_message_fits_telegram(flow: str) -> None:
-    result = explore(SCRIPT, flow)
+    result = walked(flow)
     for turn in result.turns:
         for message in turn.messages:
             assert message.text.strip(), f"an empty message in {flow}"

@@ -48,6 +48,9 @@ class Exploration:
     turns: list[Turn] = field(default_factory=list)
 
 
+BROAD_SEEDS = 4  # the first sessions of `seeded_sessions`: newcomer, veteran and two variants
+
+
 def seeded_sessions(script: Script) -> list[Session]:
     """A newcomer, a veteran with every answer and flow done, and one per answer value tested."""
     names = {n.ask.save for f in script.flows.values() for n in f.nodes.values() if n.ask}
@@ -60,17 +63,25 @@ def seeded_sessions(script: Script) -> list[Session]:
     sessions = [Session(started_at=NOW), veteran]
     sessions.append(dataclasses.replace(veteran, settings=Settings(discreet=False, checkins=False)))
     sessions.append(dataclasses.replace(veteran, settings=Settings(safety="flagged")))
-    # Everything done but one flow, so suggestions that depend on what is left are reached.
+    conditions = [
+        arm.condition
+        for flow in script.flows.values()
+        for node in flow.nodes.values()
+        for arm in node.arms
+        if arm.condition is not None
+    ]
+    # Everything done but one flow, so suggestions that depend on what is left are reached:
+    # only for flows some branch asks about (the rest would walk the veteran's walk again).
+    asked = {c.name for c in conditions if c.kind is ConditionKind.DONE}
     sessions += [
         dataclasses.replace(veteran, completed=frozenset(script.flows) - {flow})
-        for flow in script.flows
+        for flow in sorted(asked & set(script.flows))
     ]
-    for flow in script.flows.values():
-        for node in flow.nodes.values():
-            for arm in node.arms:
-                c = arm.condition
-                if c is not None and c.kind is ConditionKind.ANSWER:
-                    sessions.append(Session(answers={c.name: str(c.value)}, started_at=NOW))
+    sessions += [
+        Session(answers={c.name: str(c.value)}, started_at=NOW)
+        for c in conditions
+        if c.kind is ConditionKind.ANSWER
+    ]
     return sessions
 
 
@@ -115,11 +126,14 @@ def explore(script: Script, flow: str, max_states: int = 4000) -> Exploration:
     # the costliest thing a text meets) is left out so thousands of answers stay quick.
     script = dataclasses.replace(script, screen=Screen())
     result = Exploration()
-    for session in seeded_sessions(script):
+    for n, session in enumerate(seeded_sessions(script)):
         first = step(script, session, StartFlow(flow), NOW)
         queue: deque[tuple[Turn, int]] = deque([(first, 0)])
         seen: set[object] = set()
-        while queue and len(seen) < max_states:
+        # The four broad seeds walk far; the rest are there to open one branch each (a flow
+        # left undone, an answer a branch asks about), which lies near the start.
+        limit = max_states if n < BROAD_SEEDS else max_states // 8
+        while queue and len(seen) < limit:
             turn, depth = queue.popleft()
             result.turns.append(turn)
             result.visited |= set(turn.trail)

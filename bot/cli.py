@@ -49,27 +49,41 @@ def screen(directory: Path, source: Path | None, only: str | None, *, report: bo
 def rotate(database: Path | None) -> int:
     """Re-encrypt every stored text from OLD_KEY to NEW_KEY (either may be empty: plain)."""
     import asyncio
-    import os
 
-    from bot.config import load_config
-    from bot.store.crypto import BadKey, TextCipher
+    from bot.config import ConfigError, load_config
+    from bot.store.crypto import BadKey
+    from bot.store.postgres import rotate_key as rotate_postgres
     from bot.store.protocol import StoreError
-    from bot.store.sqlite import rotate_key
+    from bot.store.sqlite import rotate_key as rotate_sqlite
 
-    path = database or load_config().database_path
     try:
-        old = TextCipher(os.environ["OLD_KEY"]) if os.environ.get("OLD_KEY") else None
-        new = TextCipher(os.environ["NEW_KEY"]) if os.environ.get("NEW_KEY") else None
+        config = load_config()  # OLD_KEY and NEW_KEY are read there, like every setting
+    except ConfigError as exc:
+        print(f"Configuration problem: {exc}", file=sys.stderr)
+        return 2
+    # DATABASE_URL's PostgreSQL unless a SQLite file is named (stop every replica first).
+    on_postgres = database is None and bool(config.database_url)
+    path = database or config.database_path
+    where = "the PostgreSQL database" if on_postgres else str(path)
+    try:
+        old, new = config.rotation_ciphers()
     except BadKey as exc:
         print(f"Key problem: {exc}", file=sys.stderr)
         return 2
     try:
-        changed = asyncio.run(rotate_key(path, old, new))
+        if on_postgres:
+            changed = asyncio.run(rotate_postgres(config.database_url, old, new))
+        else:
+            changed = asyncio.run(rotate_sqlite(path, old, new))
     except StoreError as exc:  # the message never shows a key or a value
         print(f"Database problem: {exc}", file=sys.stderr)
         return 1
-    print(f"re-encrypted {changed} value(s) in {path}; now set ENCRYPTION_KEY to NEW_KEY")
+    print(f"re-encrypted {changed} value(s) in {where}; now set ENCRYPTION_KEY to NEW_KEY")
     return 0
+
+
+# Commands that use DATABASE_URL's PostgreSQL when it is set, rather than the SQLite file.
+SHARED_DATABASE_COMMANDS = frozenset({"run", "console", "rotate-key"})
 
 
 def locked(command: str, database: Path | None, run: Callable[[], int]) -> int:
@@ -80,9 +94,12 @@ def locked(command: str, database: Path | None, run: Callable[[], int]) -> int:
 
     if database is None:
         try:
-            database = load_config().database_path
+            config = load_config()
         except ConfigError:
             return run()  # the command itself explains the configuration problem
+        if config.database_url and command in SHARED_DATABASE_COMMANDS:
+            return run()  # PostgreSQL: replicas share it on purpose; no file to guard
+        database = config.database_path
     try:
         lock = ProcessLock(database, command)
         lock.acquire()
@@ -118,6 +135,37 @@ def backup(target: Path, database: Path | None, *, force: bool) -> int:
     return 0
 
 
+def migrate_to_postgres(database: Path | None, url: str | None) -> int:
+    """Copy the SQLite database into an empty PostgreSQL one and verify the row counts."""
+    import asyncio
+
+    from bot.config import ConfigError, load_config
+    from bot.store.factory import is_postgres_url
+    from bot.store.move_to_postgres import MoveError, move
+    from bot.store.protocol import StoreError
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"Configuration problem: {exc}", file=sys.stderr)
+        return 2
+    source, target = database or config.database_path, url or config.database_url
+    if not is_postgres_url(target):
+        print(
+            "Give the PostgreSQL database: --to postgresql://... or DATABASE_URL", file=sys.stderr
+        )
+        return 2
+    try:
+        moved = asyncio.run(move(source, target))
+    except (MoveError, StoreError) as exc:
+        print(f"Not moved (PostgreSQL unchanged): {exc}", file=sys.stderr)
+        return 1
+    for table, rows in moved.tables.items():
+        print(f"{table}: {rows} rows")
+    print(f"moved {moved.rows} rows from {source}; counts verified. Set DATABASE_URL to use it.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Mend, a trust coach.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     p_backup.add_argument("path", type=Path, help="the new file (refused if it exists)")
     p_backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     p_backup.add_argument("--database", type=Path, default=None)
+    p_move = sub.add_parser(
+        "migrate-to-postgres",
+        help="copy the SQLite database (bot stopped) into an empty PostgreSQL database",
+    )
+    p_move.add_argument("--database", type=Path, default=None, help="default: DATABASE_PATH")
+    p_move.add_argument("--to", default=None, help="postgresql://... (default: DATABASE_URL)")
     args = parser.parse_args(argv)
     if args.command == "new-key":
         from bot.store.crypto import generate_key
@@ -156,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rotate-key":
         database = args.database
         return locked("rotate-key", database, lambda: rotate(database))
+    if args.command == "migrate-to-postgres":
+        source, to = args.database, args.to
+        return locked("migrate-to-postgres", source, lambda: migrate_to_postgres(source, to))
     if args.command == "backup":
         return backup(args.path, args.database, force=args.force)
     if args.command == "check":

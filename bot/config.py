@@ -1,17 +1,23 @@
-"""Settings from the environment (and `.env`). The only module that reads either."""
+"""Settings from the environment (and `.env`). The only module that reads either.
+
+A leaf: at import time it needs nothing else of `bot`, so any module may read the
+configuration without an import cycle. The few checks and conversions that need the core
+or the store import them when called.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
 
-from bot.core.session import Settings
-from bot.core.timezones import UnknownZoneError, load_zone
-from bot.store.crypto import TextCipher
+if TYPE_CHECKING:  # types only: importing them at run time would make this no leaf
+    from bot.core.session import Settings
+    from bot.store.crypto import TextCipher
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API = "https://api.telegram.org/bot"
@@ -26,6 +32,7 @@ class ConfigError(ValueError):
 class Config:
     token: str = ""
     database_path: Path = ROOT / "mend.sqlite3"
+    database_url: str = ""  # postgresql://...: PostgreSQL instead of the SQLite file
     dialogues_dir: Path = ROOT / "dialogues"
     cache_dir: Path = DEFAULT_CACHE_DIR
     protect_content: bool = True  # messages quoting a person's words can't be forwarded
@@ -37,16 +44,36 @@ class Config:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     encryption_key: str = ""
+    # `rotate-key` only: re-encrypt from OLD_KEY to NEW_KEY (either empty: plain text).
+    old_key: str = field(default="", repr=False)
+    new_key: str = field(default="", repr=False)
     dispatch_interval: float = 1.0  # seconds between looks for due check-ins when idle
     send_rate: float = 30.0  # messages a second overall, Telegram's limit
+    # Intake: updates handled at once, and waiting per person before more are dropped.
+    max_concurrent_updates: int = 128
+    max_waiting_per_person: int = 8
+    turn_timeout: float = 60.0  # seconds before a stuck turn is given up and rolled back
+    replan_interval: float = 60.0  # seconds between sweeps re-planning unplanned check-ins
+    # The outbox: a reply older than the grace is owed (its turn died); swept this often.
+    outbox_grace: float = 90.0
+    outbox_sweep_interval: float = 30.0
+    # A claimed check-in not completed this long after (its process died) is claimed again.
+    checkin_reclaim: float = 300.0
 
     def defaults(self) -> Settings:
         """The settings a person starts with."""
+        from bot.core.session import Settings
+
         return Settings(timezone=self.default_timezone)
 
     def cipher(self) -> TextCipher | None:
         """The cipher for text at rest, or None to store it plain. Raises BadKey on a typo."""
-        return TextCipher(self.encryption_key) if self.encryption_key else None
+        return _cipher(self.encryption_key)
+
+    def rotation_ciphers(self) -> tuple[TextCipher | None, TextCipher | None]:
+        """The ciphers `rotate-key` reads with and writes with (None: plain text). Raises
+        BadKey on a typo in either key."""
+        return _cipher(self.old_key), _cipher(self.new_key)
 
     @property
     def api_file_url(self) -> str:
@@ -73,14 +100,27 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
     zone = get("DEFAULT_TIMEZONE", "UTC") or "UTC"
+    from bot.core.timezones import load_zone  # when called: the module stays a leaf
+
     try:
         load_zone(zone)
-    except (UnknownZoneError, KeyError, ValueError):
+    except (KeyError, ValueError):  # UnknownZoneError is a ValueError
         raise ConfigError(
             f"DEFAULT_TIMEZONE {zone!r} is not a time zone (try Europe/Berlin)"
         ) from None
     interval = _number(get("DISPATCH_INTERVAL_SECONDS", "1"), "DISPATCH_INTERVAL_SECONDS")
     rate = _number(get("SEND_RATE", "30"), "SEND_RATE")
+    concurrent = _count(get("MAX_CONCURRENT_UPDATES", "128"), "MAX_CONCURRENT_UPDATES")
+    per_person = _count(get("MAX_WAITING_PER_PERSON", "8"), "MAX_WAITING_PER_PERSON")
+    turn_timeout = _number(get("TURN_TIMEOUT_SECONDS", "60"), "TURN_TIMEOUT_SECONDS")
+    replan = _number(get("REPLAN_INTERVAL_SECONDS", "60"), "REPLAN_INTERVAL_SECONDS")
+    grace = _number(get("OUTBOX_GRACE_SECONDS", "90"), "OUTBOX_GRACE_SECONDS")
+    sweep = _number(get("OUTBOX_SWEEP_SECONDS", "30"), "OUTBOX_SWEEP_SECONDS")
+    reclaim = _number(get("CHECKIN_RECLAIM_SECONDS", "300"), "CHECKIN_RECLAIM_SECONDS")
+    database_url = get("DATABASE_URL")
+    if database_url and not database_url.startswith(("postgresql://", "postgres://")):
+        # Not echoed: the URL may carry a password.
+        raise ConfigError("DATABASE_URL must be a postgresql://... URL, or empty for SQLite")
     webhook_url = get("WEBHOOK_URL")
     secret = get("WEBHOOK_SECRET")
     if webhook_url and not secret:
@@ -90,6 +130,7 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
     return Config(
         token=get("TELEGRAM_BOT_TOKEN"),
         database_path=Path(get("DATABASE_PATH") or str(ROOT / "mend.sqlite3")),
+        database_url=database_url,
         dialogues_dir=Path(get("DIALOGUES_DIR") or str(ROOT / "dialogues")),
         cache_dir=Path(get("CACHE_DIR") or str(DEFAULT_CACHE_DIR)),
         protect_content=_yes_no(get("PROTECT_CONTENT", "true"), "PROTECT_CONTENT"),
@@ -101,9 +142,24 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
         webhook_listen=get("WEBHOOK_LISTEN", "127.0.0.1") or "127.0.0.1",
         webhook_port=int(port),
         encryption_key=get("ENCRYPTION_KEY"),
+        old_key=get("OLD_KEY"),
+        new_key=get("NEW_KEY"),
         dispatch_interval=interval,
         send_rate=rate,
+        max_concurrent_updates=concurrent,
+        max_waiting_per_person=per_person,
+        turn_timeout=turn_timeout,
+        replan_interval=replan,
+        outbox_grace=grace,
+        outbox_sweep_interval=sweep,
+        checkin_reclaim=reclaim,
     )
+
+
+def _cipher(key: str) -> TextCipher | None:
+    from bot.store.crypto import TextCipher
+
+    return TextCipher(key) if key else None
 
 
 def _yes_no(text: str, name: str) -> bool:
@@ -113,6 +169,12 @@ def _yes_no(text: str, name: str) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name} must be true or false, not {text!r}")
+
+
+def _count(text: str, name: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 1_000_000:
+        raise ConfigError(f"{name} must be a whole number above 0, not {text!r}")
+    return int(text)
 
 
 def _number(text: str, name: str) -> float:

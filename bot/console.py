@@ -28,8 +28,8 @@ from bot.locks import UserLocks
 from bot.schedule.dispatcher import Dispatcher
 from bot.script_loader import load_or_explain
 from bot.store.crypto import BadKey
+from bot.store.factory import make_store
 from bot.store.protocol import SchemaTooNew, StoreUnavailable
-from bot.store.sqlite import SqliteStore
 
 CONSOLE_USER = -1  # Telegram user ids are positive, so the local person never collides
 _TAG = re.compile(r"<[^>]+>")
@@ -154,7 +154,7 @@ async def _main() -> int:
     if script is None:
         return 1
     try:
-        store = SqliteStore(config.database_path, config.cipher(), defaults=config.defaults())
+        store = make_store(config)  # SQLite, or PostgreSQL with DATABASE_URL
         await store.open()
     except (SchemaTooNew, StoreUnavailable, BadKey) as exc:
         print(f"Database problem: {exc}", file=sys.stderr)

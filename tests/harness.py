@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.config import Config
 from bot.core.model import Script
 from bot.script_loader import load_script
+from bot.store.protocol import Store
 from bot.store.sqlite import SqliteStore
 from bot.telegram.app import MendBot, build_bot
 from tests.fakebot import BotMessage, FakeBotApi, FakeUser
@@ -76,27 +77,43 @@ async def running_bot(
         await bot.stop()
 
 
+def most_in_one_second(times: list[float]) -> int:
+    """The most events in any one-second window (sliding, not by calendar second)."""
+    times = sorted(times)
+    start, most = 0, 0
+    for end, t in enumerate(times):
+        while times[start] <= t - 1.0:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
 async def seed_person(db: Path, user_id: int, now: datetime, **settings: object) -> None:
     """A person who finished onboarding earlier, with these settings and a planned check-in."""
+    store = SqliteStore(db)
+    await store.open()
+    try:
+        await seed_into(store, user_id, now, **settings)
+    finally:
+        await store.close()
+
+
+async def seed_into(store: Store, user_id: int, now: datetime, **settings: object) -> None:
+    """`seed_person` on an open store of any kind (SQLite, PostgreSQL, memory)."""
     import dataclasses
 
     from bot.core.planner import next_for
     from bot.core.session import Session
     from bot.core.turn import ChangeSetting, CompleteFlow, Effect, Turn
 
-    store = SqliteStore(db)
-    await store.open()
-    try:
-        base = await store.load(user_id, now)
-        chosen = dataclasses.replace(base.settings, **settings)  # type: ignore[arg-type]
-        effects: tuple[Effect, ...] = (
-            *(ChangeSetting(k, v) for k, v in settings.items()),  # type: ignore[arg-type]
-            CompleteFlow("onboarding"),
-        )
-        turn = Turn((), effects, Session(settings=chosen))
-        await store.commit(user_id, turn, now, next_checkin=next_for(chosen, now, None))
-    finally:
-        await store.close()
+    base = await store.load(user_id, now)
+    chosen = dataclasses.replace(base.settings, **settings)  # type: ignore[arg-type]
+    effects: tuple[Effect, ...] = (
+        *(ChangeSetting(k, v) for k, v in settings.items()),  # type: ignore[arg-type]
+        CompleteFlow("onboarding"),
+    )
+    turn = Turn((), effects, Session(settings=chosen))
+    await store.commit(user_id, turn, now, next_checkin=next_for(chosen, now, None))
 
 
 _last_tapped: dict[int, int] = {}

@@ -194,6 +194,7 @@ async def test_webhook_refuses_before_reading_and_answers_what_it_accepts(
     assert POISON_TEXT not in caplog.text
 
 
+@pytest.mark.serial  # a p95 latency under a flood: measured alone
 async def test_one_person_flooding_does_not_slow_the_others(fake: FakeBotApi, db: Path) -> None:
     # Telegram's real limit (30 sends a second, shared): the flood competes for it.
     async with running_bot(fake, db) as bot:
@@ -286,3 +287,53 @@ def test_the_privacy_filter_cuts_library_records_to_their_template() -> None:
     assert "(details withheld)" in text
     assert "Calling Bot API" not in text  # DEBUG from a library is dropped
     assert "skipped update 5" in text  # ours pass untouched
+
+
+async def test_a_hung_turn_is_given_up_and_the_person_is_served_again() -> None:
+    from bot.locks import UserLocks
+    from bot.telegram.intake import Intake
+
+    handled: list[int] = []
+    release = asyncio.Event()
+
+    async def handle(update: Update) -> None:
+        if update.update_id == 1:
+            await release.wait()  # hangs: never released
+        handled.append(update.update_id)
+
+    def update(update_id: int) -> Update:
+        return Update.de_json(
+            {
+                "update_id": update_id,
+                "message": {
+                    "message_id": update_id,
+                    "date": 0,
+                    "chat": {"id": 7, "type": "private"},
+                    "from": {"id": 7, "is_bot": False, "first_name": "A"},
+                    "text": "hi",
+                },
+            },
+            None,
+        )
+
+    intake = Intake(handle, UserLocks(), turn_timeout=0.2)
+    intake.submit(update(1))
+    intake.submit(update(2))  # same person: waits behind the hung turn
+    for _ in range(100):
+        if handled:
+            break
+        await asyncio.sleep(0.02)
+    assert handled == [2]
+    assert intake.timed_out == 1
+    assert intake.offset == 3  # the hung update no longer holds Telegram's offset back
+    await intake.close(1.0, abandon_queued=False)
+
+
+def test_the_intake_limits_come_from_the_config(fake: FakeBotApi, db: Path) -> None:
+    config = config_for(
+        fake, db, max_concurrent_updates=4, max_waiting_per_person=2, turn_timeout=5.0,
+        replan_interval=7.0,
+    )  # fmt: skip
+    bot = build_bot(config, real_script(), SqliteStore(db, config.cipher()), FakeClock())
+    assert (bot.intake.per_person, bot.intake.turn_timeout) == (2, 5.0)
+    assert bot.dispatcher.settings.replan_seconds == 7.0

@@ -39,7 +39,9 @@ from bot.store import (
     Store,
     StoreUnavailable,
 )
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import Migration, load_migrations
+from tests.pg import postgres_store
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
@@ -74,8 +76,12 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "mend.sqlite3"
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "postgres":
+        async with postgres_store() as pg:
+            yield pg
+        return
     s: Store = SqliteStore(db_path(tmp_path)) if request.param == "sqlite" else MemoryStore()
     await s.open()
     yield s
@@ -400,71 +406,79 @@ async def test_concurrent_commits_all_land(store: Store) -> None:
 
 
 async def test_not_open_is_an_error(tmp_path: Path) -> None:
-    for s in (SqliteStore(db_path(tmp_path)), MemoryStore()):
+    pg = PostgresStore("postgresql://postgres@127.0.0.1:1/never")  # never connects
+    for s in (SqliteStore(db_path(tmp_path)), MemoryStore(), pg):
         with pytest.raises(RuntimeError, match="not open"):
             await s.load(1, NOW)
 
 
-async def test_memory_store_exports_what_sqlite_exports(tmp_path: Path) -> None:
-    async def script(s: Store) -> list[object]:
-        await s.load(1, NOW)
-        suspended = Position("breathing", "inhale", draft="half a thought")
-        await s.commit(
-            1,
-            Turn(
-                messages=(),
-                effects=(
-                    SaveAnswer("x", "1"),
-                    SaveJournal("a", "j"),
-                    RecordCommitment("c", "d"),
-                    ChangeSetting("discreet", False),
-                    ChangeSetting("quiet_hours", "22:00-07:00"),
-                    ScheduleFollowUp("a", LATER),
-                    ScheduleFollowUp("a", LATER, node="resume"),
-                    CompleteFlow("a"),
-                    CompleteFlow("checkin"),
-                    CompleteFlow("prepare"),
-                    FlagCrisis("danger"),
-                    Mark("talk_calm"),
-                    Mark("talk_calm"),
-                    Export(),
-                    Erase(),
-                ),
-                session=Session(
-                    position=Position("a", "b", (Frame("m", "s"),), "d"), suspended=suspended
-                ),
+async def export_script(s: Store) -> list[object]:
+    """The same calls on any store; what they return and leave, to compare stores by."""
+    await s.load(1, NOW)
+    suspended = Position("breathing", "inhale", draft="half a thought")
+    await s.commit(
+        1,
+        Turn(
+            messages=(),
+            effects=(
+                SaveAnswer("x", "1"),
+                SaveJournal("a", "j"),
+                RecordCommitment("c", "d"),
+                ChangeSetting("discreet", False),
+                ChangeSetting("quiet_hours", "22:00-07:00"),
+                ScheduleFollowUp("a", LATER),
+                ScheduleFollowUp("a", LATER, node="resume"),
+                CompleteFlow("a"),
+                CompleteFlow("checkin"),
+                CompleteFlow("prepare"),
+                FlagCrisis("danger"),
+                Mark("talk_calm"),
+                Mark("talk_calm"),
+                Export(),
+                Erase(),
             ),
-            NOW,
-            update_id=5,
-            next_checkin=LATER,
-        )
-        await s.commit(2, turn(None, SaveJournal("z", "k"), CompleteFlow("z")), LATER, update_id=5)
-        await s.commit(
-            1,
-            turn(
-                None,
-                SaveAnswer("x", "2"),
-                RecordCommitment("e", ""),
-                KeepPromise(1, "2025-03-01"),
-                KeepPromise(1, "2025-03-01"),  # once a day
-                KeepPromise(2, "2025-03-02"),
-                KeepPromise(99, "2025-03-01"),  # not theirs: ignored
+            session=Session(
+                position=Position("a", "b", (Frame("m", "s"),), "d"), suspended=suspended
             ),
-            LATER,
-            next_checkin=None,
-        )
-        await s.commit(3, turn(None), NOW, next_checkin=NOW)
-        await s.set_active(2, False)
-        claimed = await s.claim_due(LATER, 10, timedelta(minutes=1))
-        await s.complete_checkin(3, LATER, date(2025, 3, 1), LATER + timedelta(days=1))
-        await s.complete_follow_up(1, LATER, sent=True)
-        await s.complete_follow_up(2, LATER, sent=False)
-        loads = [await s.load(u, LATER) for u in (1, 2, 3)]
-        states = [await s.checkin_state(u) for u in (1, 2, 3, 4)]
-        return [claimed, loads, states, *[await s.export_user(u) for u in (1, 2, 3, 4)]]
+        ),
+        NOW,
+        update_id=5,
+        next_checkin=LATER,
+    )
+    await s.commit(2, turn(None, SaveJournal("z", "k"), CompleteFlow("z")), LATER, update_id=5)
+    await s.commit(
+        1,
+        turn(
+            None,
+            SaveAnswer("x", "2"),
+            RecordCommitment("e", ""),
+            KeepPromise(1, "2025-03-01"),
+            KeepPromise(1, "2025-03-01"),  # once a day
+            KeepPromise(2, "2025-03-02"),
+            KeepPromise(99, "2025-03-01"),  # not theirs: ignored
+        ),
+        LATER,
+        next_checkin=None,
+    )
+    await s.commit(3, turn(None), NOW, next_checkin=NOW)
+    await s.set_active(2, False)
+    claimed = await s.claim_due(LATER, 10, timedelta(minutes=1))
+    await s.complete_checkin(3, LATER, date(2025, 3, 1), LATER + timedelta(days=1))
+    await s.complete_follow_up(1, LATER, sent=True)
+    await s.complete_follow_up(2, LATER, sent=False)
+    loads = [await s.load(u, LATER) for u in (1, 2, 3)]
+    states = [await s.checkin_state(u) for u in (1, 2, 3, 4)]
+    return [claimed, loads, states, *[await s.export_user(u) for u in (1, 2, 3, 4)]]
 
+
+async def test_memory_store_exports_what_sqlite_exports(tmp_path: Path) -> None:
     async with SqliteStore(db_path(tmp_path)) as sqlite_store, MemoryStore() as memory_store:
-        assert await script(memory_store) == await script(sqlite_store)
+        assert await export_script(memory_store) == await export_script(sqlite_store)
+
+
+async def test_postgres_store_exports_what_sqlite_exports(tmp_path: Path) -> None:
+    async with SqliteStore(db_path(tmp_path)) as sqlite_store, postgres_store() as pg:
+        assert await export_script(pg) == await export_script(sqlite_store)
 
 
 # -- SQLite only -------------------------------------------------------------------------------

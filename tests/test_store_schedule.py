@@ -26,8 +26,10 @@ from bot.core.turn import (
     Turn,
 )
 from bot.store import MemoryStore, SqliteStore, Store
+from bot.store.bulk import BulkStore
 from bot.store.protocol import NOT_REPLANNED, CheckinState, DueItem
 from bot.store.sqlite import _CLAIMABLE, load_migrations
+from tests.pg import postgres_store
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -42,8 +44,12 @@ def turn(position: Position | None = None, *effects: Effect) -> Turn:
     return Turn(messages=(), effects=effects, session=Session(position=position))
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "postgres":
+        async with postgres_store() as pg:
+            yield pg
+        return
     s: Store = (
         SqliteStore(tmp_path / "mend.sqlite3") if request.param == "sqlite" else MemoryStore()
     )
@@ -176,7 +182,7 @@ async def test_inactive_people_and_checkins_off_are_not_claimed(store: Store) ->
     assert keys(await store.claim_due(at(5), 10, RECLAIM)) == [("checkin", 1), ("follow_up", 1)]
 
 
-async def test_concurrent_claims_never_share_an_item(store: Store) -> None:
+async def test_concurrent_claims_never_share_an_item(store: BulkStore) -> None:
     await store.bulk_create_users(
         [(user_id, NOW, Settings(), at(user_id % 7)) for user_id in range(1, 301)]
     )
@@ -259,7 +265,7 @@ async def test_checkin_state(store: Store) -> None:
     )
 
 
-async def test_unplanned_checkins(store: Store) -> None:
+async def test_unplanned_checkins(store: BulkStore) -> None:
     await store.bulk_create_users(
         [
             (5, NOW, Settings(), None),
@@ -310,7 +316,7 @@ async def test_stop_schedule(store: Store) -> None:
     assert (await store.export_user(99))["user"] is None
 
 
-async def test_bulk_create_users(store: Store) -> None:
+async def test_bulk_create_users(store: BulkStore) -> None:
     berlin = Settings(timezone="Europe/Berlin", checkin_time="08:00")
     await store.bulk_create_users([(1, NOW, berlin, at(5)), (2, at(1), Settings(), None)])
     session = await store.load(1, at(10))
@@ -582,3 +588,17 @@ async def test_unreadable_state_resets_both(tmp_path: Path) -> None:
         async with SqliteStore(path) as s:
             session = await s.load(1, NOW)
         assert (session.position, session.suspended) == (None, None), bad
+
+
+async def test_checkin_state_reads_the_coded_safety_setting_in_plain(tmp_path: Path) -> None:
+    """With a key the safety flag is coded at rest; the schedule must see it as it is."""
+    from bot.store.crypto import TextCipher, generate_key
+
+    s = SqliteStore(tmp_path / "coded.sqlite3", TextCipher(generate_key()))
+    await s.open()
+    try:
+        assert await s.commit(1, turn(None, ChangeSetting("safety", "flagged")), NOW)
+        state = await s.checkin_state(1)
+        assert state is not None and state.settings.safety == "flagged"
+    finally:
+        await s.close()

@@ -11,6 +11,7 @@ import signal
 import sys
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -21,15 +22,17 @@ from bot.config import Config, ConfigError, load_config
 from bot.core.commands import COMMANDS
 from bot.core.model import Script
 from bot.locks import UserLocks
-from bot.log_privacy import install_on_root
+from bot.log_privacy import describe_error, install_on_root
 from bot.schedule.dispatcher import Dispatcher, DispatchSettings
 from bot.schedule.outbox_sweeper import OutboxSweeper
 from bot.schedule.pacer import Pacer
+from bot.schedule.shared_pacer import SharedPacer
 from bot.script_loader import load_or_explain
 from bot.store.crypto import BadKey
+from bot.store.factory import make_store, shared_send_budget
 from bot.store.protocol import SchemaTooNew, Store, StoreUnavailable
-from bot.store.sqlite import SqliteStore
 from bot.telegram.intake import Intake, Poller
+from bot.telegram.metrics import Metrics, Reading
 from bot.telegram.sender import Sender
 from bot.telegram.shell import TelegramShell
 from bot.telegram.webhook import WebhookServer
@@ -62,6 +65,9 @@ class MendBot:
     intake: Intake
     sweeper: OutboxSweeper
     shutdown_grace: float = SHUTDOWN_GRACE
+    # Replicas share the store: at start-up only replies older than the sweeper's grace are
+    # owed; younger ones belong to turns another replica is sending right now.
+    shared_store: bool = False
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _sweeping: asyncio.Task[None] | None = None
@@ -79,7 +85,7 @@ class MendBot:
         await self._register_commands()
         try:
             # What the last process committed and never sent goes first, before anything new.
-            owed = await self.sweeper.sweep(everything=True)
+            owed = await self.sweeper.sweep(everything=not self.shared_store)
             if owed:
                 log.info("sent %d reply(ies) the last process committed and never sent", owed)
             await self._receive()
@@ -100,6 +106,7 @@ class MendBot:
                 listen=config.webhook_listen,
                 port=config.webhook_port,
                 secret=config.webhook_secret,
+                metrics=Metrics(self.reading),
             )
             await server.start()  # listening before Telegram is told where to send
             self._receiver = server
@@ -114,6 +121,26 @@ class MendBot:
             poller = Poller(bot, self.intake, allowed_updates=list(Update.ALL_TYPES))
             poller.start()
             self._receiver = poller
+
+    def reading(self) -> Reading:
+        """The running figures, for /metrics (totals only: no person's id or words)."""
+        intake, dispatcher, sender = self.intake, self.dispatcher, self.shell.sender
+        return Reading(
+            updates={
+                "accepted": intake.accepted,
+                "duplicate": intake.duplicates,
+                "dropped": intake.dropped,
+                "unparsable": intake.unparsable,
+            },
+            turns={"handled": intake.finished - intake.timed_out, "timed_out": intake.timed_out},
+            sends=sender.sent,
+            rate_limited=sender.rate_limited,
+            checkins={"delivered": dispatcher.delivered, "skipped": dispatcher.skipped},
+            resent=self.sweeper.sent,
+            dispatcher_lag_seconds=dispatcher.lag_seconds,
+            due_backlog=dispatcher.backlog,
+            in_hand=intake.in_hand,
+        )
 
     async def stop(self) -> None:
         """Stop receiving, finish the turns in hand for up to `shutdown_grace` seconds (the
@@ -161,14 +188,15 @@ class MendBot:
             description = script.string("short_description").render({})
             await self.app.bot.set_my_short_description(description)
         except TelegramError as exc:  # cosmetic; the bot works without them
-            log.warning("could not set the command menu: %s", type(exc).__name__)
+            log.warning("could not set the command menu: %s", describe_error(exc))
 
 
 def build_bot(config: Config, script: Script, store: Store, clock: Clock = system_clock) -> MendBot:
     silence_private_loggers()
-    coach = Coach(script, store, clock)
     locks = UserLocks()
-    pacer = Pacer(rate=config.send_rate)
+    budget = shared_send_budget(store)  # replicas on PostgreSQL share one send rate
+    coach = Coach(script, store, clock, shared_store=budget is not None)
+    pacer = Pacer(config.send_rate) if budget is None else SharedPacer(budget, config.send_rate)
     # PTB's Application is kept for the Bot's lifecycle and the handlers (errors still reach
     # shell.on_error); its Updater and job queue are not used: updates come through ours.
     app = (
@@ -189,13 +217,35 @@ def build_bot(config: Config, script: Script, store: Store, clock: Clock = syste
         shell.deliver,
         locks,
         pacer,
-        DispatchSettings(interval_seconds=config.dispatch_interval),
+        DispatchSettings(
+            # Claim about two seconds' sending at a time: a replica that dies holding a
+            # claim delays only those, and replicas share what is due.
+            batch=max(20, min(200, int(config.send_rate * 2))),
+            interval_seconds=config.dispatch_interval,
+            reclaim_after=timedelta(seconds=config.checkin_reclaim),
+            replan_seconds=config.replan_interval,
+        ),
     )
     app.add_handler(TypeHandler(Update, shell.on_update))
     app.add_error_handler(shell.on_error)
-    intake = Intake(app.process_update, locks)
-    sweeper = OutboxSweeper(coach, shell.resend, locks, clock)
-    return MendBot(app, config, store, shell, dispatcher, intake, sweeper)
+    intake = Intake(
+        app.process_update,
+        locks,
+        max_concurrent=config.max_concurrent_updates,
+        per_person=config.max_waiting_per_person,
+        turn_timeout=config.turn_timeout,
+    )
+    sweeper = OutboxSweeper(
+        coach,
+        shell.resend,
+        locks,
+        clock,
+        grace=timedelta(seconds=config.outbox_grace),
+        interval_seconds=config.outbox_sweep_interval,
+    )
+    bot = MendBot(app, config, store, shell, dispatcher, intake, sweeper)
+    bot.shared_store = budget is not None
+    return bot
 
 
 # Libraries that log what people write, or the token, below these levels: python-telegram-bot
@@ -237,7 +287,7 @@ def main() -> int:
     if script is None:
         return 1
     try:
-        store = SqliteStore(config.database_path, config.cipher(), defaults=config.defaults())
+        store = make_store(config)  # SQLite, or PostgreSQL with DATABASE_URL
     except BadKey as exc:
         print(f"ENCRYPTION_KEY problem: {exc}", file=sys.stderr)
         return 2

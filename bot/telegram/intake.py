@@ -26,6 +26,7 @@ import httpx
 from telegram import Bot, Update
 
 from bot.locks import UserLocks
+from bot.log_privacy import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,14 @@ class Intake:
         max_concurrent: int = 128,
         per_person: int = 8,
         max_pending: int = 2_000,
+        turn_timeout: float = 60.0,
     ) -> None:
         self._handle = handle
         self._locks = locks
         self._slots = asyncio.Semaphore(max_concurrent)
         self.per_person = per_person
         self.max_pending = max_pending
+        self.turn_timeout = turn_timeout
         self._unfinished: set[int] = set()  # accepted, not finished (or abandoned at close)
         self._done: OrderedDict[int, None] = OrderedDict()
         self._highest: int | None = None
@@ -89,6 +92,10 @@ class Intake:
         self.generation = 0  # counts finished updates: the poller waits for it to move
         self.unparsable = 0
         self.dropped = 0
+        self.timed_out = 0
+        self.accepted = 0
+        self.duplicates = 0
+        self.finished = 0
 
     @property
     def offset(self) -> int:
@@ -96,6 +103,10 @@ class Intake:
         if self._unfinished:
             return min(self._unfinished)
         return self._highest + 1 if self._highest is not None else 0
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
 
     @property
     def in_hand(self) -> int:
@@ -113,6 +124,7 @@ class Intake:
     def submit(self, update: Update) -> Outcome:
         update_id = update.update_id
         if self.known(update_id):
+            self.duplicates += 1
             return Outcome.DUPLICATE
         if self._closing or len(self._tasks) >= self.max_pending:
             return Outcome.BUSY
@@ -125,6 +137,7 @@ class Intake:
             return Outcome.DROPPED
         if key is not None:
             self._waiting[key] = self._waiting.get(key, 0) + 1
+        self.accepted += 1
         self._unfinished.add(update_id)
         self._tasks[update_id] = asyncio.create_task(
             self._run(update, key), name=f"update-{update_id}"
@@ -176,9 +189,14 @@ class Intake:
                     return
                 self._started.add(update_id)
                 try:
-                    await self._handle(update)
+                    # A turn stuck on a hung call would hold the person's lock and the offset
+                    # forever; cancelled, its transaction rolls back and nothing is half-done.
+                    await asyncio.wait_for(self._handle(update), self.turn_timeout)
+                except TimeoutError:
+                    self.timed_out += 1
+                    log.error("update %d gave up after %.0f s", update_id, self.turn_timeout)
                 except Exception as exc:  # the handler's own error path already ran
-                    log.error("update %d failed: %s", update_id, type(exc).__name__)
+                    log.error("update %d failed: %s", update_id, describe_error(exc))
             finished = True
         finally:
             self._started.discard(update_id)
@@ -190,6 +208,7 @@ class Intake:
                 else:
                     self._waiting.pop(key, None)
             if finished:
+                self.finished += 1
                 self._unfinished.discard(update_id)
                 self._mark_done(update_id)
             else:

@@ -21,8 +21,8 @@ from bot.coach import Coach
 from bot.core.commands import event_for_command, parse_command
 from bot.core.events import Event, NotText, Press, SendText
 from bot.core.turn import Effect, Export, OutMessage, ShowChart, Unpin
+from bot.log_privacy import describe_error
 from bot.progress_chart import render_png
-from bot.schedule.dispatcher import Unreachable
 from bot.schedule.pacer import Pacer
 from bot.store.outbox import Reply
 from bot.telegram.render import keyboard, split_message
@@ -228,16 +228,15 @@ class TelegramShell:
     async def resend(self, reply: Reply) -> None:
         """A committed reply that never reached Telegram (the outbox's sweeper sends it)."""
         # Blocked: nothing more is owed. MaybeSent: it may have arrived; never send it twice.
+        # Paced as the reply it is: after a crash hundreds may be owed at once.
         with suppress(Blocked, MaybeSent):
-            await self.carry_out(reply.user_id, reply.messages, reply.effects, interactive=False)
+            await self.carry_out(reply.user_id, reply.messages, reply.effects, interactive=True)
         await self.coach.replied(reply.user_id, reply.update_id)
 
     async def deliver(self, chat_id: int, messages: tuple[OutMessage, ...]) -> None:
         """The dispatcher's way to send: paced by the dispatcher, not as a reply."""
-        try:
+        try:  # Blocked goes up as it is: the dispatcher catches the same class
             await self.show(chat_id, messages, interactive=False)
-        except Blocked:
-            raise Unreachable from None
         except MaybeSent:
             return  # it may have arrived: counted as delivered, never sent twice
 
@@ -249,7 +248,8 @@ class TelegramShell:
         """Log what failed (never what was written) and tell the person their place is safe."""
         error = context.error
         update_id = update.update_id if isinstance(update, Update) else None
-        log.error("error handling update %s: %s", update_id, type(error).__name__)
+        # Frames locate it; the message and locals may quote the person, so never those.
+        log.error("error handling update %s: %s", update_id, describe_error(error))
         if not isinstance(update, Update) or update.effective_user is None:
             return
         if update.effective_chat is None or isinstance(error, Blocked | MaybeSent):
@@ -265,4 +265,4 @@ class TelegramShell:
             note = OutMessage(self.coach.script.string("error_note").render({}))
             await self.show(chat_id, (note, *turn.messages))
         except Exception as exc:  # the error path must never raise in turn
-            log.error("could not tell the person about the error: %s", type(exc).__name__)
+            log.error("could not tell the person about the error: %s", describe_error(exc))

@@ -13,15 +13,19 @@ import json
 import logging
 
 import tornado.netutil
+import tornado.routing
 import tornado.web
 from telegram import Bot
 from tornado.http1connection import HTTP1Connection
 from tornado.httpserver import HTTPServer
 
 from bot.telegram.intake import Intake, Outcome, parse_update
+from bot.telegram.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
 PATH = "/telegram"
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1 << 20  # Telegram's updates are a few kB; a megabyte is generous
 
@@ -84,10 +88,47 @@ class _UpdateHandler(tornado.web.RequestHandler):
         self.finish()  # no traceback or request echo in the answer
 
 
+class _HealthHandler(tornado.web.RequestHandler):
+    """200 while this replica takes updates; 503 once it is closing, so a load balancer
+    stops sending to it before it goes."""
+
+    def initialize(self, intake: Intake) -> None:
+        self.intake = intake
+
+    def get(self) -> None:
+        self.set_status(503 if self.intake.closing else 200)
+        self.set_header("Content-Type", "text/plain")
+        self.finish("closing\n" if self.intake.closing else "ok\n")
+
+
+class _MetricsHandler(tornado.web.RequestHandler):
+    def initialize(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def get(self) -> None:
+        self.set_header("Content-Type", CONTENT_TYPE)
+        self.finish(self.metrics.render())
+
+
 class WebhookServer:
-    def __init__(self, bot: Bot, intake: Intake, *, listen: str, port: int, secret: str) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        intake: Intake,
+        *,
+        listen: str,
+        port: int,
+        secret: str,
+        metrics: Metrics | None = None,
+    ) -> None:
+        routes: list[tornado.routing.Rule | tuple[object, ...]] = [
+            (PATH, _UpdateHandler, {"bot": bot, "intake": intake, "secret": secret}),
+            (HEALTH_PATH, _HealthHandler, {"intake": intake}),
+        ]
+        if metrics is not None:
+            routes.append((METRICS_PATH, _MetricsHandler, {"metrics": metrics}))
         app = tornado.web.Application(
-            [(PATH, _UpdateHandler, {"bot": bot, "intake": intake, "secret": secret})],
+            routes,  # type: ignore[arg-type]
             log_function=lambda handler: None,  # the access log is noise; nothing to add
         )
         self._server = HTTPServer(

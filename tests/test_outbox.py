@@ -162,23 +162,3 @@ async def test_a_reply_owed_at_a_crash_is_sent_at_the_next_start(
         assert message.params.get("protect_content") in (True, "true", "True")
     async with SqliteStore(db) as store:
         assert await store.unsent_replies(NOW, 10) == []
-
-
-async def test_a_reply_noted_as_sent_is_not_sent_again_after_a_kill(tmp_path: Path) -> None:
-    """SIGKILL between Telegram accepting a reply and its row's DELETE: the sent log (one
-    append, in the page cache at once) is read at the next open, so no repeat."""
-    db = tmp_path / "mend.sqlite3"
-    async with SqliteStore(db) as store:
-        for update_id in (10, 100, 101, 102):
-            assert await store.commit(7, reply_turn(), NOW, update_id=update_id)
-        await store.reply_sent(7, 100)  # noted and deleted: the normal path
-    log = Path(f"{db}.sent")
-    assert log.stat().st_mode & 0o777 == 0o600
-    assert SECRET.encode() not in log.read_bytes()  # ids only, never the words
-    # The kill: 101 was noted, its DELETE never ran; a torn last line ("7 10" of "7 102")
-    # must not forget a reply that was never sent.
-    with log.open("a") as f:
-        f.write("7 101\n7 10")
-    async with SqliteStore(db) as store:
-        assert [r.update_id for r in await store.unsent_replies(NOW, 10)] == [10, 102]
-    assert log.read_bytes() == b""  # forgotten rows need no note any more

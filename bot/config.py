@@ -24,6 +24,9 @@ DEFAULT_API = "https://api.telegram.org/bot"
 DEFAULT_CACHE_DIR = ROOT / ".cache"  # the crisis screen's trained model, rebuilt if missing
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")  # DATABASE_URL: PostgreSQL's store
+
+
 class ConfigError(ValueError):
     pass
 
@@ -118,7 +121,7 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
     sweep = _number(get("OUTBOX_SWEEP_SECONDS", "30"), "OUTBOX_SWEEP_SECONDS")
     reclaim = _number(get("CHECKIN_RECLAIM_SECONDS", "300"), "CHECKIN_RECLAIM_SECONDS")
     database_url = get("DATABASE_URL")
-    if database_url and not database_url.startswith(("postgresql://", "postgres://")):
+    if database_url and not database_url.startswith(POSTGRES_SCHEMES):
         # Not echoed: the URL may carry a password.
         raise ConfigError("DATABASE_URL must be a postgresql://... URL, or empty for SQLite")
     webhook_url = get("WEBHOOK_URL")

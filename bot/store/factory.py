@@ -6,11 +6,9 @@ SQLite at `DATABASE_PATH`. The store is built here, not opened: `await store.ope
 
 from __future__ import annotations
 
-from bot.config import Config
+from bot.config import POSTGRES_SCHEMES, Config
 from bot.schedule.shared_pacer import SendBudget
 from bot.store.protocol import Store
-
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def is_postgres_url(url: str) -> bool:
@@ -21,8 +19,6 @@ def make_store(config: Config) -> Store:
     """The store the config names; raises BadKey for a malformed ENCRYPTION_KEY."""
     cipher = config.cipher()
     if config.database_url:
-        if not is_postgres_url(config.database_url):  # load_config refuses it already
-            raise ValueError("DATABASE_URL must start with postgresql://")
         # Imported here: a SQLite-only run never loads asyncpg.
         from bot.store.postgres import PostgresStore
 

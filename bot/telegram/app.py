@@ -65,9 +65,6 @@ class MendBot:
     intake: Intake
     sweeper: OutboxSweeper
     shutdown_grace: float = SHUTDOWN_GRACE
-    # Replicas share the store: at start-up only replies older than the sweeper's grace are
-    # owed; younger ones belong to turns another replica is sending right now.
-    shared_store: bool = False
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _sweeping: asyncio.Task[None] | None = None
@@ -85,7 +82,9 @@ class MendBot:
         await self._register_commands()
         try:
             # What the last process committed and never sent goes first, before anything new.
-            owed = await self.sweeper.sweep(everything=not self.shared_store)
+            # Replicas share the store: only replies older than the sweeper's grace are owed;
+            # younger ones belong to turns another replica is sending right now.
+            owed = await self.sweeper.sweep(everything=not self.shell.coach.shared_store)
             if owed:
                 log.info("sent %d reply(ies) the last process committed and never sent", owed)
             await self._receive()
@@ -243,9 +242,7 @@ def build_bot(config: Config, script: Script, store: Store, clock: Clock = syste
         grace=timedelta(seconds=config.outbox_grace),
         interval_seconds=config.outbox_sweep_interval,
     )
-    bot = MendBot(app, config, store, shell, dispatcher, intake, sweeper)
-    bot.shared_store = budget is not None
-    return bot
+    return MendBot(app, config, store, shell, dispatcher, intake, sweeper)
 
 
 # Libraries that log what people write, or the token, below these levels: python-telegram-bot

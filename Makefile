@@ -23,7 +23,7 @@ run: $(STAMP_RUN)
 	$(PY) -m bot run
 
 console: $(STAMP_RUN)
-	$(PY) -m bot console
+	$(PY) -m bot console $(if $(LANG_CODE),--lang $(LANG_CODE))
 
 check: $(STAMP_RUN)
 	$(PY) -m bot check dialogues

@@ -13,14 +13,29 @@ DEFAULT_DIALOGUES = Path(__file__).resolve().parent.parent / "dialogues"
 
 
 def check(directory: Path) -> int:
+    """Exit 1 on any error, and on any language that is not complete: the bot itself
+    starts with a translation's faults (those lines are shown in English), `check` does not
+    let them pass."""
     result = load_script(directory)
     for diagnostic in result.diagnostics:
         print(diagnostic, file=sys.stderr)
     if result.script is None:
         print(f"{len(result.errors)} error(s); the coach will not start.", file=sys.stderr)
         return 1
+    for c in result.coverage:
+        stale = f", {c.stale} stale" if c.stale else ""
+        checks = ", ".join(c.checks) or "none"
+        print(
+            f"{c.language}: {c.translated}/{c.lines} lines ({100 * c.translated / c.lines:.1f}%)"
+            f"{stale}; text checks: {checks}"
+        )
     flows = len(result.script.flows)
     nodes = sum(len(f.nodes) for f in result.script.flows.values())
+    complete = all(c.complete for c in result.coverage)
+    if result.errors or not complete:
+        gaps = "" if complete else "; a language is incomplete"
+        print(f"{len(result.errors)} error(s){gaps}.", file=sys.stderr)
+        return 1
     print(f"ok: {flows} flows, {nodes} nodes, {len(result.warnings)} warning(s)")
     return 0
 
@@ -171,7 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="compile the dialogues and print every problem")
     p_check.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIALOGUES)
-    sub.add_parser("console", help="talk to the coach in this terminal, no Telegram needed")
+    p_console = sub.add_parser(
+        "console", help="talk to the coach in this terminal, no Telegram needed"
+    )
+    p_console.add_argument(
+        "--lang", default="", help="the language to talk in: en, es, pt-BR, ru (dialogues/locales)"
+    )
     p_screen = sub.add_parser(
         "screen", help="run the crisis screen and text checks on one text per line (JSON out)"
     )
@@ -222,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "console":
         from bot.console import main as console_main
 
-        return locked("console", None, console_main)
+        language = args.lang
+        return locked("console", None, lambda: console_main(language))
     from bot.telegram.app import main as run_main
 
     return locked("run", None, run_main)

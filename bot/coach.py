@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from bot.core.engine import show_current, step
 from bot.core.events import Event
 from bot.core.export_format import export_markdown
+from bot.core.languages import reading_language
 from bot.core.model import Script
 from bot.core.planner import replan, replans
 from bot.core.progress_history import Day, history, summary
+from bot.core.session import Session
 from bot.core.turn import Turn
 from bot.store.outbox import Reply
 from bot.store.protocol import Store
@@ -52,12 +54,18 @@ class Coach:
         self._unstored: OrderedDict[int, None] = OrderedDict()  # recent update ids, not kept
 
     async def handle(
-        self, user_id: int, event: Event, *, update_id: int | None = None
+        self,
+        user_id: int,
+        event: Event,
+        *,
+        update_id: int | None = None,
+        telegram_language: str = "",
     ) -> Turn | None:
-        """The turn to show, or None when this update was already handled once."""
+        """The turn to show, or None when this update was already handled once.
+        `telegram_language`: the code Telegram sent, read until the person chooses one."""
         now = self.clock()
         session = await self.store.load(user_id, now)
-        turn = step(self.script, session, event, now)
+        turn = step(self.script, session, event, now, telegram_language=telegram_language)
         if not turn.persist:
             # No consent to storage (yet): nothing of this turn is kept. A redelivered
             # update is still answered once, from memory.
@@ -110,23 +118,35 @@ class Coach:
         """Replies committed at or before `older_than` that never reached Telegram."""
         return await self.store.unsent_replies(older_than, limit)
 
-    async def current(self, user_id: int) -> Turn:
+    async def current(self, user_id: int, telegram_language: str = "") -> Turn:
         """Where the person is, shown again without changing anything."""
         now = self.clock()
         session = await self.store.load(user_id, now)
-        return show_current(self.script, session, now)
+        return show_current(self.script, session, now, telegram_language=telegram_language)
 
-    async def chart(self, user_id: int) -> tuple[tuple[Day, ...], str, dict[str, str]]:
-        """The last 30 days, the caption (Telegram HTML) and the chart's axis labels."""
+    async def script_for(self, user_id: int, telegram_language: str = "") -> Script:
+        """The script in the language this person reads (for a shell's own notes)."""
+        session = await self.store.load(user_id, self.clock())
+        return self._script(session, telegram_language)
+
+    def _script(self, session: Session, telegram_language: str = "") -> Script:
+        return self.script.for_language(reading_language(self.script, session, telegram_language))
+
+    async def chart(self, user_id: int) -> tuple[tuple[Day, ...], str, dict[str, str], str]:
+        """The last 30 days, the caption (Telegram HTML), the chart's axis labels and the
+        CLDR locale its dates are written in."""
         now = self.clock()
         session = await self.store.load(user_id, now)
         days = history(await self.store.export_user(user_id), session.settings.timezone, now)
-        strings = self.script.strings
+        script = self._script(session)
+        strings = script.strings
         caption = strings["chart.caption"].render(summary(days))
         labels = {k: strings[f"chart.{k}"].render({}) for k in CHART_LABELS}
-        return days, caption, labels
+        return days, caption, labels, script.language.locale
 
     async def export(self, user_id: int) -> ExportFiles:
+        session = await self.store.load(user_id, self.clock())
         data = await self.store.export_user(user_id)
         text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-        return ExportFiles(export_markdown(data, self.script).encode(), text.encode())
+        markdown = export_markdown(data, self._script(session))
+        return ExportFiles(markdown.encode(), text.encode())

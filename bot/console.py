@@ -20,7 +20,7 @@ from pathlib import Path
 from bot.coach import Coach, system_clock
 from bot.config import ConfigError, load_config
 from bot.core.commands import event_for_command, parse_command
-from bot.core.events import Event, Hello, Press, SendText
+from bot.core.events import ChooseLanguage, Event, Hello, Press, SendText
 from bot.core.model import Script
 from bot.core.progress_history import sparkline
 from bot.core.turn import Button, Export, OutMessage, ShowChart, Turn
@@ -77,10 +77,13 @@ def to_event(line: str, shown: list[Button], script: Script) -> Event | None:
 
 
 class Console:
-    def __init__(self, coach: Coach, locks: UserLocks, user_id: int = CONSOLE_USER) -> None:
+    def __init__(
+        self, coach: Coach, locks: UserLocks, user_id: int = CONSOLE_USER, language: str = ""
+    ) -> None:
         self.coach = coach
         self.locks = locks
         self.user_id = user_id
+        self.language = language  # --lang: read like Telegram's language code, and chosen
         self.shown: list[Button] = []
 
     async def deliver(self, user_id: int, messages: tuple[OutMessage, ...]) -> None:
@@ -98,7 +101,7 @@ class Console:
 
     async def turn(self, event: Event) -> None:
         async with self.locks.hold(self.user_id):
-            turn = await self.coach.handle(self.user_id, event)
+            turn = await self.coach.handle(self.user_id, event, telegram_language=self.language)
         if turn is not None:
             self.show(turn.messages)
             await self._export(turn)
@@ -107,7 +110,7 @@ class Console:
     async def _chart(self, turn: Turn) -> None:
         if not any(isinstance(e, ShowChart) for e in turn.effects):
             return
-        days, caption, _ = await self.coach.chart(self.user_id)
+        days, caption, _, _ = await self.coach.chart(self.user_id)
         print(f"[{sparkline(days)}]", flush=True)  # one character a day, oldest first
         text, _ = render((OutMessage(caption),))
         print(text, flush=True)
@@ -125,14 +128,17 @@ class Console:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        if self.language:
+            await self.turn(ChooseLanguage(self.language))
         await self.turn(Hello())
         while True:
             line = await loop.run_in_executor(None, _read)
             if line is None or line.strip().lower() in ("/quit", "/exit"):
                 return
-            event = to_event(line, self.shown, self.coach.script)
+            script = await self.coach.script_for(self.user_id, self.language)
+            event = to_event(line, self.shown, script)
             if event is None:
-                print(to_plain(self.coach.script.string("unknown_command").render({})))
+                print(to_plain(script.string("unknown_command").render({})))
                 continue
             await self.turn(event)
 
@@ -144,7 +150,7 @@ def _read() -> str | None:
         return None
 
 
-async def _main() -> int:
+async def _main(language: str) -> int:
     try:
         config = load_config()
     except ConfigError as exc:
@@ -161,7 +167,7 @@ async def _main() -> int:
         return 1
     coach = Coach(script, store, system_clock)
     locks = UserLocks()
-    console = Console(coach, locks)
+    console = Console(coach, locks, language=language)
     stop = asyncio.Event()
     dispatcher = Dispatcher(coach, store, console.deliver, locks)
     task = asyncio.create_task(dispatcher.run(stop))
@@ -175,8 +181,9 @@ async def _main() -> int:
     return 0
 
 
-def main() -> int:
+def main(language: str = "") -> int:
+    """`language`: a code such as "es" or "pt-BR" (--lang): the console reads and writes it."""
     try:
-        return asyncio.run(_main())
+        return asyncio.run(_main(language))
     except KeyboardInterrupt:
         return 130

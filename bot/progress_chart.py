@@ -10,10 +10,11 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+from bot.core.locale_format import short_date
 from bot.core.progress_history import Day
 
 
-def render_png(days: Sequence[Day], labels: dict[str, str]) -> bytes:
+def render_png(days: Sequence[Day], labels: dict[str, str], locale: str = "en_GB") -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")  # no display, no browser: a bitmap in memory
@@ -35,7 +36,7 @@ def render_png(days: Sequence[Day], labels: dict[str, str]) -> bytes:
         bottom.set_ylim(0, max(3, *kept) + 0.5)
         bottom.set_ylabel(labels["kept"], fontsize=9)
         ticks = [0, len(days) // 2, len(days) - 1] if days else []
-        bottom.set_xticks(ticks, [days[i].day.strftime("%d %b") for i in ticks])
+        bottom.set_xticks(ticks, [short_date(days[i].day, locale) for i in ticks])
         for axis in (top, bottom):
             axis.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()

@@ -406,6 +406,14 @@ class _ApiError(Exception):
         return body
 
 
+def _language_code(p: JSON) -> str:
+    """The Bot API's `language_code`: empty, or two lower-case letters (ISO 639-1)."""
+    code = str(p.get("language_code") or "")
+    if code and not re.fullmatch(r"[a-z]{2}", code):
+        raise _bad_request("LANG_CODE_INVALID")
+    return code
+
+
 def _bad_request(what: str) -> _ApiError:
     return _ApiError(400, f"Bad Request: {what}")
 
@@ -1001,6 +1009,10 @@ class FakeBotApi:
         self.callback_answers: dict[str, JSON] = {}
         self.webhook_deliveries: list[WebhookDelivery] = []
         self.commands: list[JSON] = []
+        # Per language (Bot API `language_code`, two letters), besides the default above.
+        self.commands_by_language: dict[str, list[JSON]] = {}
+        self.short_descriptions: dict[str, str] = {}
+        self.descriptions: dict[str, str] = {}
         self.description = ""
         self.short_description = ""
         self.webhook_url = ""
@@ -1727,7 +1739,11 @@ class FakeBotApi:
                 raise _bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        self.commands = commands
+        code = _language_code(p)
+        if code:
+            self.commands_by_language[code] = commands
+        else:
+            self.commands = commands
         return True
 
     def _delete_my_commands(self, p: JSON) -> bool:
@@ -1738,14 +1754,22 @@ class FakeBotApi:
         value = str(p.get("short_description") or "")
         if len(value) > 120:
             raise _bad_request("SHORT_DESCRIPTION_TOO_LONG")
-        self.short_description = value
+        code = _language_code(p)
+        if code:
+            self.short_descriptions[code] = value
+        else:
+            self.short_description = value
         return True
 
     def _set_my_description(self, p: JSON) -> bool:
         value = str(p.get("description") or "")
         if len(value) > 512:
             raise _bad_request("DESCRIPTION_TOO_LONG")
-        self.description = value
+        code = _language_code(p)
+        if code:
+            self.descriptions[code] = value
+        else:
+            self.description = value
         return True
 
     def _send_chat_action(self, p: JSON) -> bool:

@@ -136,6 +136,7 @@ async def consent(user: FakeUser) -> None:
     await user.send_command("/start")
     await tap(user, "I understand")
     await tap(user, "Yes, that's fine")
+    await tap(user, "That's right")  # the language Telegram's code chose
     await user.wait_for(lambda m: "Where are you right now?" in (m.text or ""))
 
 
@@ -145,6 +146,7 @@ async def onboard(user: FakeUser, name: str = "Sam") -> None:
     await user.send_command("/start")
     await tap(user, "I understand")
     await tap(user, "Yes, that's fine")
+    await tap(user, "That's right")  # the language Telegram's code chose
     await tap(user, "We're working on it")
     await user.wait_for(lambda m: "What should I call you?" in (m.text or ""))
     await user.send_text(name)

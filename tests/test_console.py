@@ -70,6 +70,7 @@ def test_console_plays_onboarding_end_to_end(tmp_path: Path) -> None:
         screen = term.read_until_prompt()
         assert "I'm Mend" in screen and "1) I understand" in screen
         assert "1) Yes, that's fine" in term.type("1")
+        assert "I'll write to you in English" in term.type("1")
         assert "It was just discovered" in term.type("1")
         assert "What should I call you?" in term.type("2")
         screen = term.type("Sam")
@@ -101,6 +102,7 @@ def test_resume_after_the_process_is_killed_mid_flow(tmp_path: Path) -> None:
         term.read_until_prompt()
         term.type("1")
         term.type("1")
+        term.type("1")  # the language is right
         assert "What should I call you?" in term.type("2")
         term.proc.send_signal(signal.SIGKILL)
         term.proc.wait(timeout=10)

@@ -100,7 +100,7 @@ async def test_the_fear_flag_end_to_end(fake: FakeBotApi, db: Path) -> None:
     async with running_bot(fake, db):
         user = fake.user(801)
         await user.send_command("/start")
-        for label in ("I understand", "Yes, that's fine", "We're working on it"):
+        for label in ("I understand", "Yes, that's fine", "That's right", "We're working on it"):
             await tap(user, label)
         await user.wait_for(lambda m: "What should I call you?" in (m.text or ""))
         await user.send_text("Sam")

@@ -51,7 +51,7 @@ def test_a_week_button_pauses_and_shows_a_friendly_date() -> None:
     assert p.labels()[:4] == ["3 days", "A week", "Two weeks", "A month"]
     turn = p.tap("A week")
     assert ChangeSetting("paused_until", "2026-12-08") in turn.effects
-    assert "Tuesday 8 December 2026" in p.text() and "2026-12-08" not in p.text()
+    assert "Tuesday, 8 December 2026" in p.text() and "2026-12-08" not in p.text()
 
 
 def test_another_length_accepts_words() -> None:

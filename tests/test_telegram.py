@@ -133,6 +133,8 @@ async def onboard_to_name_question(user: FakeUser) -> None:
     await user.press(replies[-1], "I understand")
     [consent] = await user.wait_reply(1)
     await user.press(consent, "Yes, that's fine")
+    [language] = await user.wait_reply(1)
+    await user.press(language, "That's right")
     [stage] = await user.wait_reply(1)
     await user.press(stage, "We're working on it")
     await user.wait_reply(2)

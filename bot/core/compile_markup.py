@@ -10,6 +10,7 @@ from bot.core import buttons
 from bot.core.compile_report import (
     BAD_MARKUP,
     BAD_TEMPLATE,
+    LONG_BOT_TEXT,
     LONG_CALLBACK,
     LONG_MESSAGE,
     NOT_TEXT,
@@ -18,9 +19,9 @@ from bot.core.compile_report import (
 )
 from bot.core.model import Flow, NodeKind
 from bot.core.template import Template, TemplateError, parse_template
+from bot.core.translation_checks import bot_text_limit
 
 MAX_MESSAGE = 4096  # Telegram's limit for one message
-MAX_LABEL = 64  # longer button labels are cut off on phones
 _ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a", "blockquote", "tg-spoiler"}
 
 
@@ -72,6 +73,18 @@ def markup_problem(text: str) -> str:
     if re.search(r"<(?![/a-z])", text):
         return "a bare '<' (write &lt;)"
     return ""
+
+
+def check_bot_texts(
+    strings: dict[str, Template], lines: dict[str, tuple[str, int]], report: Report
+) -> None:
+    """The texts Telegram shows for the bot itself, within what setMy* accept."""
+    for key, text in strings.items():
+        limit = bot_text_limit(key)
+        length = len(text.render({}).strip())
+        if limit is not None and length > limit and key in lines:
+            message = f"string {key!r} has {length} characters; Telegram takes at most {limit}"
+            report.error(LONG_BOT_TEXT, *lines[key], message)
 
 
 def check_limits(flows: dict[str, Flow], version: str, lines: SourceLines, report: Report) -> None:

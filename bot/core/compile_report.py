@@ -238,6 +238,12 @@ LONG_CALLBACK = _code(
     "a button's callback data is over 64 bytes",
     "shorten the flow and node ids",
 )
+LONG_BOT_TEXT = _code(
+    "M307",
+    "bot-text-too-long",
+    "the bot's description (512), short description (120) or a command's (256) is too long",
+    "shorten it: Telegram refuses longer ones",
+)
 
 # M4xx: content files compiled by their own modules
 RESOURCES = _code(
@@ -264,6 +270,58 @@ NO_LEXICON = _code(
     "no-lexicon",
     "no crisis lexicon at all: the coach must screen text",
     "add `screening/<language>.yaml`",
+)
+
+# M5xx: other languages (dialogues/locales/)
+LANGUAGES = _code(
+    "M501",
+    "languages-table",
+    "`locales/languages.yaml` is invalid",
+    "each language is `code: {name, locale, telegram: [codes]}`",
+)
+TRANSLATION_FILE = _code(
+    "M502",
+    "translation-file",
+    "a translation file cannot be read",
+    "start it with `version: 1`, `kind: translation`, `language:`; each entry has source and text",
+)
+EXTRA_TRANSLATION = _code(
+    "M503",
+    "extra-translation",
+    "a translation names a line its English file does not have",
+    "remove it, or run `python -m bot translations <code>` to bring the file up to date",
+)
+BAD_TRANSLATION = _code(
+    "M504",
+    "bad-translation",
+    "a translated line differs from its English in slots, tags, commands, links, numbers "
+    "or label length (it is shown in English)",
+    "keep every `{slot}`, tag, /command, link and crisis number as the English has them",
+)
+MISSING_TRANSLATION = _code(
+    "M505",
+    "missing-translation",
+    "lines not yet translated: shown in English (a warning; `check` fails on it)",
+    "write their `text:`",
+)
+STALE_TRANSLATION = _code(
+    "M506",
+    "stale-translation",
+    "the English line changed since it was translated (a warning; `check` fails on it)",
+    "check the words against the new English, then set `source:` to the hash shown",
+)
+TRANSLATED_SCRIPT = _code(
+    "M507",
+    "translated-script",
+    "a language's script does not compile with its words (it is shown in English)",
+    "fix the translation the message names",
+)
+
+PLURAL_FORMS = _code(
+    "M508",
+    "plural-forms",
+    "a plural phrase lacks a form its language's CLDR rules need, or has one too many",
+    "write exactly the forms named, each with `{plural.count}`",
 )
 
 

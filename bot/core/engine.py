@@ -40,6 +40,7 @@ from bot.core.engine_names import (
 )
 from bot.core.events import (
     Cancel,
+    ChooseLanguage,
     Due,
     Event,
     Hello,
@@ -57,6 +58,7 @@ from bot.core.free_text import (
     set_from_text,
     suggestion,
 )
+from bot.core.languages import reading_language
 from bot.core.model import (
     Choice,
     FollowUpSpec,
@@ -66,6 +68,7 @@ from bot.core.model import (
 )
 from bot.core.session import Position, Session
 from bot.core.turn import (
+    ChangeSetting,
     KeepPromise,
     SaveAnswer,
     ScheduleFollowUp,
@@ -85,8 +88,15 @@ from bot.core.walk import (
 )
 
 
-def step(script: Script, session: Session, event: Event, now: datetime) -> Turn:
-    b = TurnBuilder(script, valid_session(script, session), now)
+def step(
+    script: Script, session: Session, event: Event, now: datetime, *, telegram_language: str = ""
+) -> Turn:
+    """The turn for `event`. `telegram_language` is the language code Telegram sent with
+    it: the person reads that language until they have chosen one."""
+    root = script
+    language = reading_language(root, session, telegram_language)
+    script = root.for_language(language)
+    b = TurnBuilder(script, valid_session(script, session), now, root=root)
     if b.session is not session and session.position is not None:
         b.say_string("content_changed")
     if not consented(b.session):
@@ -94,8 +104,13 @@ def step(script: Script, session: Session, event: Event, now: datetime) -> Turn:
         if not _consent_given(b):
             return dataclasses.replace(b.turn(), persist=False)
         b.session = dataclasses.replace(b.session, known=True)
+        if not b.session.settings.language:
+            b.effect(ChangeSetting("language", language))  # what they read when they said yes
         return b.turn()
     match event:
+        case ChooseLanguage(code=code):
+            if code in {lang.code for lang in root.languages}:
+                b.effect(ChangeSetting("language", code))
         case Hello():
             _hello(b)
         case StartFlow(flow=flow):
@@ -162,8 +177,11 @@ def _before_consent(b: TurnBuilder, event: Event) -> None:
     start_flow(b, WELCOME_FLOW)
 
 
-def show_current(script: Script, session: Session, now: datetime) -> Turn:
+def show_current(
+    script: Script, session: Session, now: datetime, *, telegram_language: str = ""
+) -> Turn:
     """Show the step the person is on again, changing nothing (after a note from a shell)."""
+    script = script.for_language(reading_language(script, session, telegram_language))
     b = TurnBuilder(script, valid_session(script, session), now)
     reshow(b)
     return b.turn()

@@ -18,6 +18,10 @@ SAFETY_FLOW = "safety"
 MAX_ANSWER_CHARS = 3000  # a long answer is welcome; past this we ask for the heart of it
 MAX_PROMISE_LABEL = 60
 REQUIRED_STRINGS = (
+    "setting_on",
+    "description",
+    "short_description",
+    "setting_off",
     "answer_too_long",
     "cancelled",
     "check_choice",

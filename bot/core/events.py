@@ -57,4 +57,22 @@ class Timer:
     node: str
 
 
-Event = Hello | StartFlow | Press | SendText | Cancel | ShowMenu | NotText | Due | Timer
+@dataclass(frozen=True)
+class ChooseLanguage:
+    """The person picks the language they read (the console's --lang); ignored if unknown."""
+
+    code: str
+
+
+Event = (
+    ChooseLanguage
+    | Hello
+    | StartFlow
+    | Press
+    | SendText
+    | Cancel
+    | ShowMenu
+    | NotText
+    | Due
+    | Timer
+)

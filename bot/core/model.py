@@ -196,6 +196,14 @@ class Flow:
 
 
 @dataclass(frozen=True)
+class Language:
+    code: str  # "pt-BR": the folder under dialogues/locales/
+    name: str  # in the language itself: "Português (Brasil)"
+    locale: str  # CLDR, for dates, times and plurals: "pt_BR"
+    telegram: tuple[str, ...]  # Telegram language codes (lower case) that choose it
+
+
+@dataclass(frozen=True)
 class Script:
     flows: dict[str, Flow]
     strings: dict[str, Template]
@@ -206,6 +214,17 @@ class Script:
     checks: Mapping[str, TextCheck] = field(default_factory=dict)  # dialogues/checks/*.yaml
     # Cities, countries and zones (tzdata and dialogues/places.yaml) for the setting parsers.
     places: Places = field(default_factory=bare_places)
+    # Plural phrases by name, then CLDR form ("one", "few", ...): this language's own.
+    plurals: Mapping[str, Mapping[str, Template]] = field(default_factory=dict)
+    language: Language = field(default_factory=lambda: Language("en", "English", "en", ("en",)))
+    # The source script holds every other language's script (words swapped, structure the
+    # same, one version); a translated script holds none.
+    translations: Mapping[str, Script] = field(default_factory=dict)
+    languages: tuple[Language, ...] = ()  # every language, the source first
+
+    def for_language(self, code: str) -> Script:
+        """This script in language `code`, or in the source language if it has none."""
+        return self.translations.get(code, self)
 
     def node(self, flow: str, node: str) -> Node | None:
         f = self.flows.get(flow)

@@ -19,6 +19,7 @@ class Settings:
     paused_until: str = ""  # ISO date (UTC); no check-in before it; "" when not paused
     safety: str = ""  # the abuse screening: "", "clear" or "flagged"
     protect: bool = True  # messages quoting the person's words cannot be forwarded or saved
+    language: str = ""  # dialogues/locales/ code; "" until chosen (Telegram's code is used)
 
 
 # What a dialogue may read or change with `setting:`; the compiler checks names and types.
@@ -33,8 +34,10 @@ SETTING_TYPES: Mapping[str, type] = MappingProxyType(
         "paused_until": str,
         "safety": str,
         "protect": bool,
+        "language": str,
     }
 )
+BOOL_SETTINGS = tuple(name for name, kind in SETTING_TYPES.items() if kind is bool)
 # Settings that decide when the daily check-in is due; changing one replans it.
 SCHEDULE_SETTINGS = frozenset(
     {"timezone", "checkin_time", "checkins", "quiet_hours", "paused_until"}
@@ -51,7 +54,8 @@ PROGRESS_NAMES = (
     "progress.talks",
 )
 ALWAYS_NAMES = (*PROGRESS_NAMES, "safety.resources", "privacy.encryption", "progress.practice_list",
-                "settings.paused_until_text")  # fmt: skip
+                "settings.paused_until_text", "settings.language_name",
+                "progress.days_text")  # fmt: skip
 # `<answer>.flagged` is "1" when the person kept an answer a text check had notes on:
 # such an answer is never shown back (templates fall back to their default words).
 FLAGGED_SUFFIX = ".flagged"

@@ -8,9 +8,17 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.core import buttons
+from bot.core.locale_format import PLURAL_COUNT, friendly_date, plural_category
 from bot.core.model import Script
 from bot.core.resources import resources_html
-from bot.core.session import ENCRYPTED_FACT, NOT_PRACTICES, Position, Promise, Session
+from bot.core.session import (
+    BOOL_SETTINGS,
+    ENCRYPTED_FACT,
+    NOT_PRACTICES,
+    Position,
+    Promise,
+    Session,
+)
 from bot.core.template import Markup
 from bot.core.turn import (
     Button,
@@ -32,6 +40,9 @@ class TurnBuilder:
     messages: list[OutMessage] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
     trail: list[tuple[str, str]] = field(default_factory=list)
+    # The script holding every language: a change of language switches `script` mid-turn,
+    # so the next message is already in the new one.
+    root: Script | None = None
     _resources: tuple[str, str] | None = None  # (country, html), built once per turn
     _derived_cache: tuple[object, dict[str, str]] | None = None
 
@@ -48,16 +59,32 @@ class TurnBuilder:
         """Names the engine derives from the session, built once a turn (values() runs for
         every template) and again only if what they come from changed during the turn."""
         s = self.session
-        source = (s.facts.get(ENCRYPTED_FACT), s.completed, s.settings.paused_until)
+        source = (s.facts.get(ENCRYPTED_FACT), s.completed, s.settings, s.started_at)
         if self._derived_cache is None or self._derived_cache[0] != source:
             key = "privacy.encrypted" if source[0] == "yes" else "privacy.not_encrypted"
+            locale = self.script.language.locale
             derived = {
                 "privacy.encryption": Markup(self.script.string(key).render({})),
                 "progress.practice_list": self._practice_list(),
-                "settings.paused_until_text": _friendly_date(s.settings.paused_until),
+                "settings.paused_until_text": _friendly_date(s.settings.paused_until, locale),
+                "settings.language_name": self.script.language.name,
             }
+            for name in BOOL_SETTINGS:  # "on" / "off" in the person's language
+                derived[f"settings.{name}"] = self.label(
+                    "setting_on" if getattr(s.settings, name) else "setting_off"
+                )
+            if s.started_at is not None:
+                days = max(0, (self.now - s.started_at).days)
+                derived["progress.days_text"] = self.plural("days", days)
             self._derived_cache = (source, derived)
         return self._derived_cache[1]
+
+    def plural(self, name: str, count: int) -> str:
+        """`count` with its noun in the form this language's rules pick ("3 дня"); the bare
+        number when the language has no such phrase."""
+        forms = self.script.plurals.get(name, {})
+        form = forms.get(plural_category(count, self.script.language.locale)) or forms.get("other")
+        return form.render({PLURAL_COUNT: str(count)}) if form else str(count)
 
     def _practice_list(self) -> str:
         """The practices finished, by title: which, not only how many."""
@@ -95,6 +122,9 @@ class TurnBuilder:
             self.session = dataclasses.replace(
                 s, settings=dataclasses.replace(s.settings, **changes)
             )
+            if effect.name == "language" and self.root is not None:
+                self.script = self.root.for_language(str(effect.value))
+                self._resources = self._derived_cache = None
         elif isinstance(effect, CompleteFlow):
             self.session = dataclasses.replace(s, completed=s.completed | {effect.flow})
         elif isinstance(effect, KeepPromise):
@@ -121,10 +151,10 @@ class TurnBuilder:
         return Turn(tuple(self.messages), tuple(self.effects), self.session, tuple(self.trail))
 
 
-def _friendly_date(iso: str) -> str:
-    """ "2026-12-08" as "Tuesday 8 December 2026" (the weekday says more than digits)."""
+def _friendly_date(iso: str, locale: str) -> str:
+    """ "2026-12-08" as "Tuesday, 8 December 2026" in the person's language."""
     try:
         day = date.fromisoformat(iso)
     except ValueError:
         return ""
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    return friendly_date(day, locale)

@@ -180,14 +180,27 @@ class MendBot:
             await self.stop()
 
     async def _register_commands(self) -> None:
-        script = self.shell.coach.script
-        commands = [BotCommand(n, script.string(f"command.{n}").render({})) for n in COMMANDS]
-        try:
-            await self.app.bot.set_my_commands(commands)
-            description = script.string("short_description").render({})
-            await self.app.bot.set_my_short_description(description)
-        except TelegramError as exc:  # cosmetic; the bot works without them
-            log.warning("could not set the command menu: %s", describe_error(exc))
+        """The command menu and descriptions in every language: the source language as the
+        default, each other one under its two-letter code (all Telegram takes: "pt")."""
+        root = self.shell.coach.script
+        for script in (root, *root.translations.values()):
+            code = None if script is root else script.language.code.split("-", 1)[0]
+            strings = script.strings
+            commands = [BotCommand(n, strings[f"command.{n}"].render({})) for n in COMMANDS]
+            try:
+                await self.app.bot.set_my_commands(commands, language_code=code)
+                await self.app.bot.set_my_short_description(
+                    strings["short_description"].render({}), language_code=code
+                )
+                await self.app.bot.set_my_description(
+                    strings["description"].render({}), language_code=code
+                )
+            except TelegramError as exc:  # cosmetic; the bot works without them
+                log.warning(
+                    "could not set the command menu (%s): %s",
+                    code or "default",
+                    describe_error(exc),
+                )
 
 
 def build_bot(config: Config, script: Script, store: Store, clock: Clock = system_clock) -> MendBot:

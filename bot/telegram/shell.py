@@ -60,10 +60,13 @@ class TelegramShell:
         if chat.id != user.id:
             return  # a private chat is the person's own; anything else is not theirs to change
         try:
-            event = await self._event(update, chat.id)
+            event = await self._event(update, chat.id, user.language_code or "")
             if event is None:
                 return
-            turn = await self.coach.handle(user.id, event, update_id=update.update_id)
+            turn = await self.coach.handle(
+                user.id, event, update_id=update.update_id,
+                telegram_language=user.language_code or "",
+            )  # fmt: skip
             if turn is not None:
                 await self.carry_out(chat.id, turn.messages, turn.effects, interactive=True)
                 if turn.persist:
@@ -71,7 +74,7 @@ class TelegramShell:
         except Blocked:
             return
 
-    async def _event(self, update: Update, chat_id: int) -> Event | None:
+    async def _event(self, update: Update, chat_id: int, language: str) -> Event | None:
         if update.callback_query is not None:
             return await self._press(update.callback_query, chat_id)
         if update.edited_message is not None:
@@ -89,7 +92,7 @@ class TelegramShell:
             return SendText(args)  # words of danger come first, whatever the command
         event = event_for_command(name, self.coach.script)
         if event is None:
-            await self.say(chat_id, "unknown_command")
+            await self.say(chat_id, "unknown_command", language)
         return event
 
     async def _press(self, query: CallbackQuery, chat_id: int) -> Event | None:
@@ -199,8 +202,10 @@ class TelegramShell:
             log.info("could not pin a message")  # not fatal: the card is still in the chat
 
     async def send_chart(self, chat_id: int) -> None:
-        days, caption, labels = await self.coach.chart(chat_id)
-        png = await asyncio.to_thread(render_png, days, labels)  # drawing blocks for a moment
+        days, caption, labels, locale = await self.coach.chart(chat_id)
+        png = await asyncio.to_thread(
+            render_png, days, labels, locale
+        )  # drawing blocks for a moment
         await self.sender.call(
             chat_id,
             "sendPhoto",
@@ -240,9 +245,10 @@ class TelegramShell:
         except MaybeSent:
             return  # it may have arrived: counted as delivered, never sent twice
 
-    async def say(self, chat_id: int, key: str) -> None:
-        text = self.coach.script.string(key).render({})
-        await self.show(chat_id, (OutMessage(text),))
+    async def say(self, chat_id: int, key: str, telegram_language: str = "") -> None:
+        """One of the coach's own strings, in the language this person reads."""
+        script = await self.coach.script_for(chat_id, telegram_language)
+        await self.show(chat_id, (OutMessage(script.string(key).render({})),))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log what failed (never what was written) and tell the person their place is safe."""
@@ -261,8 +267,10 @@ class TelegramShell:
                 if error.retry_after > MAX_RETRY_AFTER:
                     return
                 await self.sender.sleep(error.retry_after)
-            turn = await self.coach.current(update.effective_user.id)
-            note = OutMessage(self.coach.script.string("error_note").render({}))
+            user = update.effective_user
+            turn = await self.coach.current(user.id, user.language_code or "")
+            script = await self.coach.script_for(user.id, user.language_code or "")
+            note = OutMessage(script.string("error_note").render({}))
             await self.show(chat_id, (note, *turn.messages))
         except Exception as exc:  # the error path must never raise in turn
             log.error("could not tell the person about the error: %s", describe_error(exc))

@@ -40,6 +40,15 @@ def check(directory: Path) -> int:
     return 0
 
 
+def translations(directory: Path, language: str) -> int:
+    from bot.translations_writer import write_translations
+
+    written, missing = write_translations(directory, language)
+    where = directory / "locales" / language
+    print(f"{written} file(s) in {where}; {missing} line(s) still to translate")
+    return 0
+
+
 def screen(directory: Path, source: Path | None, only: str | None, *, report: bool) -> int:
     from bot.config import load_config
     from bot.screen_cli import main as screen_main
@@ -203,6 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     p_screen.add_argument(
         "--report", action="store_true", help="print recall and false alarms on the held-out sets"
     )
+    p_words = sub.add_parser(
+        "translations",
+        help="write or update a language's translation files (keeps every line written)",
+    )
+    p_words.add_argument("language", help="a code under dialogues/locales, e.g. es or pt-BR")
+    p_words.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIALOGUES)
     sub.add_parser("run", help="run the Telegram bot")
     sub.add_parser("new-key", help="print a fresh ENCRYPTION_KEY")
     p_rotate = sub.add_parser(
@@ -237,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return backup(args.path, args.database, force=args.force)
     if args.command == "check":
         return check(args.directory)
+    if args.command == "translations":
+        return translations(args.directory, args.language)
     if args.command == "screen":
         return screen(args.dialogues, args.file, args.check, report=args.report)
     if args.command == "console":

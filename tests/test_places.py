@@ -16,9 +16,11 @@ from bot.core.setting_parsers import PARSERS, Parsed, Unparsed
 from bot.core.timezones import ZoneFound, ZoneNotFound, parse_timezone
 from bot.places_loader import PLACES_FILE, compile_places_text, load_places
 from bot.script_loader import load_script
+from tests.harness import real_script
 
 DIALOGUES = Path(__file__).resolve().parent.parent / "dialogues"
 NOW = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
+WORDS = real_script().parse_words  # English
 YAML_TEXT = (DIALOGUES / PLACES_FILE).read_text("utf-8")
 HEADER = "version: 1\nkind: places\n"
 
@@ -123,17 +125,19 @@ def test_an_ambiguous_name_is_never_taken() -> None:
      ("Trinidad and Tobago", "TT"), ("Trinidad & Tobago", "TT")],
 )  # fmt: skip
 def test_the_country_setting(text: str, code: str) -> None:
-    assert PARSERS["country"](text, NOW, real()) == Parsed("country", code)
+    assert PARSERS["country"](text, NOW, real(), WORDS) == Parsed("country", code)
 
 
 def test_a_mistyped_country_gets_suggestions_that_parse_back() -> None:
     places = real()
-    result = PARSERS["country"]("Germny", NOW, places)
+    result = PARSERS["country"]("Germny", NOW, places, WORDS)
     assert isinstance(result, Unparsed) and result.suggestions
     assert result.suggestions[0] == "Germany"
     for suggestion in result.suggestions:
-        assert isinstance(PARSERS["country"](suggestion, NOW, places), Parsed), suggestion
-    assert PARSERS["country"]("zz", NOW, places) == Unparsed(("United States", "UK", "India"))
+        assert isinstance(PARSERS["country"](suggestion, NOW, places, WORDS), Parsed), suggestion
+    assert PARSERS["country"]("zz", NOW, places, WORDS) == Unparsed(
+        ("United States", "UK", "India")
+    )
 
 
 def test_loading_the_dialogues_gives_the_script_its_places() -> None:
@@ -141,7 +145,7 @@ def test_loading_the_dialogues_gives_the_script_its_places() -> None:
     assert result.script is not None, result.errors
     places = result.script.places
     assert zone_of("NYC", places) == "America/New_York"
-    assert PARSERS["timezone"]("Bombay", NOW, places) == Parsed("timezone", "Asia/Kolkata")
+    assert PARSERS["timezone"]("Bombay", NOW, places, WORDS) == Parsed("timezone", "Asia/Kolkata")
 
 
 # --- faults are reported with file and line ------------------------------------------------
@@ -201,3 +205,26 @@ def test_a_broken_places_file_stops_the_coach_with_its_line(tmp_path: Path) -> N
         f"{folder / PLACES_FILE}:{line}: error: cities: 'Europe/Madird' is not a time zone;"
         " did you mean 'Europe/Madrid'?"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("Москва", "Europe/Moscow"),
+        ("Питер", "Europe/Moscow"),
+        ("Londres", "Europe/London"),
+        ("Nueva York", "America/New_York"),
+        ("Nova York", "America/New_York"),
+        ("Cidade do México", "America/Mexico_City"),
+        ("Киев", "Europe/Kyiv"),
+    ],
+)
+def test_city_names_in_the_languages_mend_speaks(text: str, zone: str) -> None:
+    assert zone_of(text, real()) == zone
+
+
+@pytest.mark.parametrize(
+    ("text", "code"), [("Alemania", "DE"), ("Estados Unidos", "US"), ("Германия", "DE")]
+)
+def test_country_names_in_the_languages_mend_speaks(text: str, code: str) -> None:
+    assert PARSERS["country"](text, NOW, real(), WORDS) == Parsed("country", code)

@@ -16,6 +16,7 @@ from tests.person import Person
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # a Tuesday
 SCRIPT = real_script()
+WORDS = SCRIPT.parse_words  # English
 
 
 @pytest.mark.parametrize(
@@ -31,12 +32,12 @@ SCRIPT = real_script()
     ],
 )
 def test_pause_lengths_in_words_or_numbers(text: str, until: str) -> None:
-    assert PARSERS["pause_days"](text, NOW, bare_places()) == Parsed("paused_until", until)
+    assert PARSERS["pause_days"](text, NOW, bare_places(), WORDS) == Parsed("paused_until", until)
 
 
 @pytest.mark.parametrize("text", ["forever", "0", "100 days", "four months", "soon"])
 def test_pause_lengths_out_of_range_or_unreadable(text: str) -> None:
-    assert not isinstance(PARSERS["pause_days"](text, NOW, bare_places()), Parsed)
+    assert not isinstance(PARSERS["pause_days"](text, NOW, bare_places(), WORDS), Parsed)
 
 
 def settings_person() -> Person:
@@ -60,3 +61,49 @@ def test_another_length_accepts_words() -> None:
     p.tap("Another length")
     turn = p.send(SendText("three weeks"))
     assert ChangeSetting("paused_until", "2026-12-22") in turn.effects
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "until"),
+    [
+        ("es", "dos semanas", "2026-12-15"),
+        ("es", "una semana", "2026-12-08"),
+        ("es", "10 días", "2026-12-11"),
+        ("pt-BR", "duas semanas", "2026-12-15"),
+        ("pt-BR", "um mês", "2026-12-31"),
+        ("ru", "две недели", "2026-12-15"),
+        ("ru", "неделю", "2026-12-08"),
+        ("ru", "5 дней", "2026-12-06"),
+    ],
+)
+def test_pause_lengths_in_the_persons_own_language(language: str, text: str, until: str) -> None:
+    words = SCRIPT.for_language(language).parse_words
+    assert PARSERS["pause_days"](text, NOW, bare_places(), words) == Parsed("paused_until", until)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("es", "23:00 a 7:00"), ("pt-BR", "23h às 7h"), ("ru", "23:00 до 7:00")]
+)
+def test_quiet_hours_in_the_persons_own_language(language: str, text: str) -> None:
+    words = SCRIPT.for_language(language).parse_words
+    assert PARSERS["quiet_hours"](text, NOW, bare_places(), words) == Parsed(
+        "quiet_hours", "23:00-07:00"
+    )
+
+
+def test_what_could_not_be_read_is_answered_with_examples_in_that_language() -> None:
+    from bot.core.setting_parsers import Unparsed
+
+    es = SCRIPT.for_language("es").parse_words
+    assert PARSERS["pause_days"]("pronto", NOW, bare_places(), es) == Unparsed(
+        ("3", "una semana", "dos semanas")
+    )
+    for language in ("es", "pt-BR", "ru"):
+        examples = SCRIPT.for_language(language).parse_words.examples
+        assert set(examples) == {"checkin_time", "quiet_hours", "pause_days", "country"}
+        for setting, shown in examples.items():
+            if setting in ("pause_days", "quiet_hours", "checkin_time"):
+                for example in shown:  # every example offered can itself be read
+                    words = SCRIPT.for_language(language).parse_words
+                    result = PARSERS[setting](example, NOW, bare_places(), words)
+                    assert isinstance(result, Parsed), (language, example)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from bot.core.checks import compile_check
 from bot.core.compile_files import FORMAT_VERSION
+from bot.core.compile_parsing import parse_words
 from bot.core.compile_plurals import plurals
 from bot.core.compile_report import (
     BAD_TRANSLATION,
@@ -40,7 +41,8 @@ SOURCE_LANGUAGE = Language("en", "English", "en", ("en",))
 _TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Z]{2})?$")
 # Not translated line by line: the screen reads every language at once; text checks and
 # plural phrases are written for each language in its own files.
-_NOT_TRANSLATED = ("/screening/", "/checks/", "/_plurals.yaml")
+OWN_FILES = ("/_plurals.yaml", "/_parsing.yaml")  # written per language, not translated
+_NOT_TRANSLATED = ("/screening/", "/checks/", *OWN_FILES)
 
 Overlay = Callable[[str, str, LineDict], LineDict]  # (path, kind, document) -> document
 
@@ -124,7 +126,7 @@ def language_words(
     folder = f"{LOCALES}/{language.code}/"
     mine = {p: t for p, t in locale_sources.items() if folder in p}
     for path, text in sorted(mine.items()):
-        own = f"{folder}checks/" in path or path.endswith("/_plurals.yaml")
+        own = f"{folder}checks/" in path or path.endswith(OWN_FILES)
         if own and _own_file_sound(path, text, language, report):
             out.own_sources[path] = text
     if not any(p.endswith("/_plurals.yaml") for p in out.own_sources):
@@ -193,6 +195,8 @@ def _own_file_sound(path: str, text: str, language: Language, report: Report) ->
     found = Report()
     if doc.get("kind") == "plurals":
         plurals(path, doc, language.locale, {}, found)
+    elif doc.get("kind") == "parsing":
+        parse_words(path, doc, [], found)
     elif doc.get("kind") == "text_check":
         _, problems = compile_check(path, doc)
         found.problems(TEXT_CHECK, path, problems)

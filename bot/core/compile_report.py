@@ -324,6 +324,13 @@ PLURAL_FORMS = _code(
     "write exactly the forms named, each with `{plural.count}`",
 )
 
+PARSE_WORDS = _code(
+    "M509",
+    "parse-words",
+    "a language's `_parsing.yaml` (words for setting answers) is invalid",
+    "counts and units map one word to a whole number; ranges and examples are lists",
+)
+
 
 @dataclass(frozen=True)
 class Diagnostic:

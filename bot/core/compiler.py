@@ -30,6 +30,7 @@ from bot.core.compile_locales import (
 )
 from bot.core.compile_markup import MAX_MESSAGE, check_bot_texts, check_limits
 from bot.core.compile_nodes import FlowParser
+from bot.core.compile_parsing import parse_words
 from bot.core.compile_plurals import plurals as compile_plurals
 from bot.core.compile_report import (
     CODES,
@@ -44,6 +45,7 @@ from bot.core.compile_report import (
 )
 from bot.core.compile_requires import ENGINE, Requirements
 from bot.core.model import Flow, Language, Script
+from bot.core.parse_words import ParseWords
 from bot.core.screening import Screen
 from bot.core.screening.corpus import Example
 from bot.core.screening.lexicon import Lexicon
@@ -59,6 +61,7 @@ __all__ = [
 VERSION_CHARS = 6
 KINDS = (
     "flow", "strings", "library", "crisis_lexicon", "text_check", "screen_model", "plurals",
+    "parsing",
     *DATA_KINDS,
 )  # fmt: skip
 
@@ -186,6 +189,7 @@ def compile_content(
     lexicons: dict[str, Lexicon] = {}
     checks: dict[str, TextCheck] = {}
     plurals: dict[str, dict[str, Template]] = {}
+    words: list[ParseWords] = []
     corpus: list[Example] = []
     model_settings = ModelSettings()
     for path in sorted(sources):
@@ -213,6 +217,8 @@ def compile_content(
             files.lexicon(path, sources[path], doc, lexicons, report)
         elif kind == "text_check":
             files.text_check(path, sources[path], doc, checks, report)
+        elif kind == "parsing":
+            parse_words(path, doc, words, report)
         elif kind == "plurals":
             compile_plurals(path, doc, locale, plurals, report)
         elif kind == "screen_model":
@@ -235,7 +241,15 @@ def compile_content(
         flows[flow.id] = flow
     version = _version(sources)
     script = Script(
-        flows, strings, version, data, libraries, Screen(lexicons), checks, plurals=plurals
+        flows,
+        strings,
+        version,
+        data,
+        libraries,
+        Screen(lexicons),
+        checks,
+        plurals=plurals,
+        parse_words=words[0] if words else ParseWords(),
     )
     default_path = min(sources) if sources else "dialogues"
     check_references(script, parser.lines, report)

@@ -86,7 +86,7 @@ def _variant(b: TurnBuilder, count: int) -> int:
 
 
 def set_from_text(b: TurnBuilder, node: Node, pos: Position, setting: str, text: str) -> None:
-    result = PARSERS[setting](text, b.now, b.script.places)
+    result = PARSERS[setting](text, b.now, b.script.places, b.script.parse_words)
     if isinstance(result, Parsed):
         b.effect(ChangeSetting(result.setting, result.value))
         continue_after(b, node, pos.stack)

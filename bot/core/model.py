@@ -8,6 +8,7 @@ from datetime import timedelta
 from enum import Enum
 
 from bot.core.checks.model import TextCheck
+from bot.core.parse_words import ParseWords
 from bot.core.places import Places, bare_places
 from bot.core.screening import Screen
 from bot.core.template import Template
@@ -216,6 +217,8 @@ class Script:
     places: Places = field(default_factory=bare_places)
     # Plural phrases by name, then CLDR form ("one", "few", ...): this language's own.
     plurals: Mapping[str, Mapping[str, Template]] = field(default_factory=dict)
+    # The words this language's setting answers are read with (`_parsing.yaml`).
+    parse_words: ParseWords = field(default_factory=ParseWords)
     language: Language = field(default_factory=lambda: Language("en", "English", "en", ("en",)))
     # The source script holds every other language's script (words swapped, structure the
     # same, one version); a translated script holds none.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from bot.core.parse_words import ParseWords
 from bot.core.places import Places, place_key
 from bot.core.timezones import ZoneFound, parse_timezone
 
@@ -50,49 +51,45 @@ def parse_clock(text: str) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
-def _timezone(text: str, now: datetime, places: Places) -> ParseResult:
+def _examples(words: ParseWords, setting: str) -> Unparsed:
+    return Unparsed(words.examples.get(setting, ()))
+
+
+def _timezone(text: str, now: datetime, places: Places, words: ParseWords) -> ParseResult:
     found = parse_timezone(text, places)
     if isinstance(found, ZoneFound):
         return Parsed("timezone", found.zone)
     return Unparsed(found.suggestions)
 
 
-def _checkin_time(text: str, now: datetime, places: Places) -> ParseResult:
+def _checkin_time(text: str, now: datetime, places: Places, words: ParseWords) -> ParseResult:
     clock = parse_clock(text)
-    return Parsed("checkin_time", clock) if clock else Unparsed(("20:00", "8pm", "7.30 am"))
+    return Parsed("checkin_time", clock) if clock else _examples(words, "checkin_time")
 
 
-def _quiet_hours(text: str, now: datetime, places: Places) -> ParseResult:
-    parts = re.split(r"\s*(?:-|–|—|to|until)\s*", _clean(text))
+def _quiet_hours(text: str, now: datetime, places: Places, words: ParseWords) -> ParseResult:
+    parts = words.range.split(_clean(text))
     if len(parts) == 2:
         start, end = parse_clock(parts[0]), parse_clock(parts[1])
         if start and end and start != end:
             return Parsed("quiet_hours", f"{start}-{end}")
-    return Unparsed(("22:00-07:00", "11pm-7am"))
+    return _examples(words, "quiet_hours")
 
 
-_PAUSE = re.compile(
-    r"^(?:(\d{1,3})|(a|an|one|two|three|four))?\s*(days?|weeks?|fortnight|months?)?$"
-)
-_COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
-_UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "fortnight": 14, "month": 30,
-              "months": 30}  # fmt: skip
-
-
-def _pause_days(text: str, now: datetime, places: Places) -> ParseResult:
-    """ "7", "7 days", "a week", "two weeks", "a fortnight", "a month"."""
-    m = _PAUSE.match(_clean(text).strip("."))
+def _pause_days(text: str, now: datetime, places: Places, words: ParseWords) -> ParseResult:
+    """ "7", "7 days", "a week", "two weeks", "a fortnight" (the language's words)."""
+    m = words.pause.match(_clean(text).strip("."))
     if m is None or not (m.group(1) or m.group(2) or m.group(3)):
-        return Unparsed(("3", "a week", "two weeks"))
-    count = int(m.group(1)) if m.group(1) else _COUNT_WORDS.get(m.group(2) or "", 1)
-    days = count * _UNIT_DAYS.get(m.group(3) or "days", 1)
+        return _examples(words, "pause_days")
+    count = int(m.group(1)) if m.group(1) else words.counts.get(m.group(2) or "", 1)
+    days = count * words.units.get(m.group(3) or "", 1)
     if not 1 <= days <= MAX_PAUSE_DAYS:
-        return Unparsed(("3", "a week", "two weeks"))
+        return _examples(words, "pause_days")
     until = (now + timedelta(days=days)).date()
     return Parsed("paused_until", until.isoformat())
 
 
-def _country(text: str, now: datetime, places: Places) -> ParseResult:
+def _country(text: str, now: datetime, places: Places, words: ParseWords) -> ParseResult:
     """A country's name (tzdata's, or another from dialogues/places.yaml) or ISO code."""
     cleaned = _clean(text).strip(".")
     key = place_key(cleaned)
@@ -102,16 +99,21 @@ def _country(text: str, now: datetime, places: Places) -> ParseResult:
         return Parsed("country", cleaned.upper())
     labels = places.country_labels
     close = difflib.get_close_matches(key, [k for k in labels if len(k) > 3], n=3, cutoff=0.6)
-    return Unparsed(tuple(labels[k] for k in close) or ("United States", "UK", "India"))
+    if close:
+        return Unparsed(tuple(labels[k] for k in close))
+    return _examples(words, "country")
 
 
-# Each parser gets the text, the time and the places compiled with the script.
-PARSERS: Mapping[str, Callable[[str, datetime, Places], ParseResult]] = MappingProxyType(
-    {
-        "timezone": _timezone,
-        "checkin_time": _checkin_time,
-        "quiet_hours": _quiet_hours,
-        "pause_days": _pause_days,
-        "country": _country,
-    }
+# Each parser gets the text, the time, the places and the language's words, all compiled
+# with the script.
+PARSERS: Mapping[str, Callable[[str, datetime, Places, ParseWords], ParseResult]] = (
+    MappingProxyType(
+        {
+            "timezone": _timezone,
+            "checkin_time": _checkin_time,
+            "quiet_hours": _quiet_hours,
+            "pause_days": _pause_days,
+            "country": _country,
+        }
+    )
 )

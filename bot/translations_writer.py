@@ -35,13 +35,8 @@ def write_translations(directory: Path, language: str) -> tuple[int, int]:
         if not lines:
             continue
         target = translation_path(directory, language, source)
-        kept: dict[str, Entry] = {}
-        if target.exists():
-            old = parse_yaml(target.read_text(encoding="utf-8")).data
-            if isinstance(old, LineDict):
-                kept = {k: e for k, e in entries(old)[0].items() if e.text}
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render(language, lines, kept), encoding="utf-8")
+        kept = _written(target)
+        _write(target, render(language, lines, kept))
         written += 1
         missing += sum(1 for key in lines if key not in kept)
     return written, missing
@@ -57,12 +52,22 @@ def set_words(directory: Path, language: str, source: Path, words: dict[str, str
     if unknown:
         raise KeyError(f"{source.name} has no lines {sorted(unknown)}")
     target = translation_path(directory, language, source)
-    kept: dict[str, Entry] = {}
-    if target.exists():
-        old = parse_yaml(target.read_text(encoding="utf-8")).data
-        if isinstance(old, LineDict):
-            kept = {k: e for k, e in entries(old)[0].items() if e.text}
+    kept = _written(target)
     for key, text in words.items():
         kept[key] = Entry(text, source_hash(lines[key].text), 0)
+    _write(target, render(language, lines, kept))
+
+
+def _written(target: Path) -> dict[str, Entry]:
+    """The lines a translator has written in `target` (none if it does not exist yet)."""
+    if not target.exists():
+        return {}
+    old = parse_yaml(target.read_text(encoding="utf-8")).data
+    if not isinstance(old, LineDict):
+        return {}
+    return {k: e for k, e in entries(old)[0].items() if e.text}
+
+
+def _write(target: Path, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(language, lines, kept), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")

@@ -93,3 +93,20 @@ def test_the_running_script_of_a_language_runs_its_own_rules(language: str) -> N
     _, good = labelled(language, "apology", heldout=True)
     # English rules find nothing to praise in a sincere apology in another language.
     assert accuracy(english, [], good) < 0.5 <= accuracy(script.checks["apology"], [], good)
+
+
+def test_a_language_spells_its_own_shorthand_in_its_own_script() -> None:
+    def problems(spelling: str) -> list[tuple[int, str]]:
+        text = (
+            "version: 1\nkind: text_check\ncheck: apology\n"
+            f"spelling: {spelling}\n"
+            "rules:\n  - id: vague\n    patterns: ['\\bсейчас\\b']\n"
+        )
+        doc = parse_yaml(text).data
+        assert isinstance(doc, LineDict)
+        return compile_check("x.yaml", doc)[1]
+
+    assert problems("{щас: сейчас, изви: извини, sry: sorry}") == []
+    assert problems("{Щас: сейчас}")  # lower case only
+    assert problems("{щас: Сейчас}")
+    assert problems("{'щ с': сейчас}")  # one word

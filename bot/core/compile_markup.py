@@ -19,9 +19,8 @@ from bot.core.compile_report import (
 )
 from bot.core.model import Flow, NodeKind
 from bot.core.template import Template, TemplateError, parse_template
-from bot.core.translation_checks import bot_text_limit
+from bot.core.translation_checks import MAX_MESSAGE, bot_text_limit
 
-MAX_MESSAGE = 4096  # Telegram's limit for one message
 _ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a", "blockquote", "tg-spoiler"}
 
 

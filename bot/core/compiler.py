@@ -28,7 +28,7 @@ from bot.core.compile_locales import (
     languages,
     split_sources,
 )
-from bot.core.compile_markup import MAX_MESSAGE, check_bot_texts, check_limits
+from bot.core.compile_markup import check_bot_texts, check_limits
 from bot.core.compile_nodes import FlowParser
 from bot.core.compile_parsing import parse_words
 from bot.core.compile_plurals import plurals as compile_plurals
@@ -51,7 +51,7 @@ from bot.core.screening.corpus import Example
 from bot.core.screening.lexicon import Lexicon
 from bot.core.screening.model_settings import ModelSettings, compile_model_settings
 from bot.core.template import Template
-from bot.core.translation_checks import MAX_LABEL
+from bot.core.translation_checks import MAX_LABEL, MAX_MESSAGE
 from bot.core.yamlsource import LineDict
 
 __all__ = [

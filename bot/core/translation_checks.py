@@ -18,6 +18,7 @@ _LINK = re.compile(r"https?://[^\s\"'<>]+|tel:[+\d]+")
 _NUMBER = re.compile(r"\+?\d[\d\s-]{1,}\d|\d")
 
 MAX_LABEL = 64  # longer button labels are cut off on phones
+MAX_MESSAGE = 4096  # Telegram's limit for one message
 LABEL_ENDINGS = (".label", ".skip", ".done", ".missed")  # ids of button labels
 # What Telegram accepts for the bot's own texts (setMyShortDescription, setMyDescription,
 # setMyCommands), by string key.
@@ -68,6 +69,8 @@ def problems(key: str, source: str, translated: str, *, numbers: bool) -> list[s
             out.append(f"{what} differ from the English: {' '.join(pattern.findall(source))}")
     if numbers and _digits(source) != _digits(translated):
         out.append(f"numbers differ from the English: {' '.join(_digits(source))}")
+    if len(translated) > MAX_MESSAGE:  # before the slots are filled: the least it can be
+        out.append(f"{len(translated)} characters: a message holds at most {MAX_MESSAGE}")
     limit = bot_text_limit(key)
     if limit is not None and len(translated.strip()) > limit:
         out.append(f"{len(translated.strip())} characters; Telegram takes at most {limit} here")

@@ -39,8 +39,9 @@ BUILTIN_FRAGMENTS: Mapping[str, str] = {
 _ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _REFERENCE = re.compile(r"(?<!\\)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _REPEAT = re.compile(r"\{(\d*)(,?)(\d*)\}")
-_SPELLING_WORD = re.compile(r"^[a-z0-9']+$")
-_SPELLING_VALUE = re.compile(r"^[a-z0-9']+(?: [a-z0-9']+)*$")
+# Lower-case words in any script ("u", "щас"): a check in another language spells its own.
+_SPELLING_WORD = re.compile(r"^[^\W_]+(?:'[^\W_]+)*$")
+_SPELLING_VALUE = re.compile(r"^[^\W_']+(?:'[^\W_]+)*(?: [^\W_']+(?:'[^\W_]+)*)*$")
 
 Diagnostics = list[tuple[int, str]]
 
@@ -134,9 +135,11 @@ def _spelling(doc: LineDict, out: Diagnostics) -> Spelling:
     words: dict[str, str] = {}
     for key, value in raw.items():
         line = raw.line_of(key)
-        if not isinstance(key, str) or not _SPELLING_WORD.match(key):
+        if not isinstance(key, str) or not _SPELLING_WORD.match(key) or key != key.lower():
             out.append((line, f"spelling {key!r}: write one lower-case word"))
-        elif not isinstance(value, str) or not _SPELLING_VALUE.match(value):
+        elif (
+            not isinstance(value, str) or not _SPELLING_VALUE.match(value) or value != value.lower()
+        ):
             out.append((line, f"spelling {key!r}: read as lower-case words, not {value!r}"))
         else:
             words[key] = value

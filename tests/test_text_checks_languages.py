@@ -104,7 +104,7 @@ def test_a_language_spells_its_own_shorthand_in_its_own_script() -> None:
         )
         doc = parse_yaml(text).data
         assert isinstance(doc, LineDict)
-        return compile_check("x.yaml", doc)[1]
+        return compile_check("apology.yaml", doc)[1]
 
     assert problems("{щас: сейчас, изви: извини, sry: sorry}") == []
     assert problems("{Щас: сейчас}")  # lower case only

@@ -19,9 +19,8 @@ from pathlib import Path
 
 from bot.coach import Coach, system_clock
 from bot.config import ConfigError, load_config
-from bot.core.commands import event_for_command, parse_command
-from bot.core.events import ChooseLanguage, Event, Hello, Press, SendText
-from bot.core.model import Script
+from bot.core.commands import parse_command
+from bot.core.events import ChooseLanguage, Command, Event, Hello, Press, SendText
 from bot.core.progress_history import sparkline
 from bot.core.turn import Button, Export, OutMessage, ShowChart, Turn
 from bot.locks import UserLocks
@@ -65,12 +64,12 @@ def render(messages: tuple[OutMessage, ...], width: int | None = None) -> tuple[
     return "\n".join(lines), shown
 
 
-def to_event(line: str, shown: list[Button], script: Script) -> Event | None:
-    """What a typed line means; None for a command this coach does not know."""
+def to_event(line: str, shown: list[Button]) -> Event:
+    """What a typed line means: a command, a press of a numbered button, or text."""
     word = line.strip()
     command = parse_command(word)
     if command is not None:
-        return event_for_command(command[0], script)
+        return Command(*command)
     if word.isdigit() and 1 <= int(word) <= len(shown):
         return Press(shown[int(word) - 1].data)
     return SendText(line)
@@ -135,12 +134,7 @@ class Console:
             line = await loop.run_in_executor(None, _read)
             if line is None or line.strip().lower() in ("/quit", "/exit"):
                 return
-            script = await self.coach.script_for(self.user_id, self.language)
-            event = to_event(line, self.shown, script)
-            if event is None:
-                print(to_plain(script.string("unknown_command").render({})))
-                continue
-            await self.turn(event)
+            await self.turn(to_event(line, self.shown))
 
 
 def _read() -> str | None:

@@ -201,3 +201,24 @@ def test_blocked_is_one_class_for_the_telegram_sender_and_the_dispatcher() -> No
     assert sender.Blocked is blocked.Blocked
     assert "from bot.schedule.blocked import Blocked" in inspect.getsource(dispatcher)
     assert sender.record_blocked is blocked.record_blocked
+
+
+def test_a_command_is_screened_and_routed_in_the_core_for_every_shell() -> None:
+    from bot.core.engine import step
+    from bot.core.events import Command
+    from bot.core.session import Session
+    from tests.harness import real_script
+
+    script = real_script()
+    person = Session(completed=frozenset({"onboarding"}), answers={"onboarding.consent": "yes"})
+    now = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
+    crisis = step(script, person, Command("menu", "I want to end my life"), now)
+    assert crisis.messages[0].text.startswith(script.strings["crisis.suicide"].render({})[:20])
+    unknown = step(script, person, Command("dance"), now)
+    assert unknown.messages[0].text == script.strings["unknown_command"].render({})
+    menu = step(script, person, Command("menu"), now)
+    assert menu.session.position is not None and menu.session.position.flow == "menu"
+    # Before consent too: nothing stored, the crisis card shown.
+    stranger = step(script, Session(known=False), Command("start", "i want to die"), now)
+    assert not stranger.persist
+    assert stranger.messages[0].text.startswith(script.strings["crisis.suicide"].render({})[:20])

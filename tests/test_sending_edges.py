@@ -19,7 +19,7 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
-from bot.core.turn import Turn
+from bot.core.turn import OutMessage, Turn
 from bot.store.memory import MemoryStore
 from bot.telegram.app import MendBot
 from bot.telegram.sender import MAX_ATTEMPTS, MaybeSent, Sender, SendFailed
@@ -254,5 +254,5 @@ async def test_forty_server_errors_on_a_reply_fail_explicitly(fake: FakeBotApi, 
         fake.user(330)
         fake.fail_next("sendMessage", 500, chat_id=330, times=40)
         with pytest.raises(SendFailed):
-            await bot.shell.say(330, "unknown_command")
+            await bot.shell.show(330, (OutMessage("A reply that cannot get through."),))
         assert len(fake.calls_to("sendMessage", chat_id=330)) == MAX_ATTEMPTS

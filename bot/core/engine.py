@@ -14,6 +14,7 @@ import dataclasses
 from datetime import datetime
 
 from bot.core import buttons
+from bot.core.commands import event_for_command
 from bot.core.crisis_response import (
     ask_if_safe,
     consented,
@@ -41,6 +42,7 @@ from bot.core.engine_names import (
 from bot.core.events import (
     Cancel,
     ChooseLanguage,
+    Command,
     Due,
     Event,
     Hello,
@@ -99,6 +101,12 @@ def step(
     b = TurnBuilder(script, valid_session(script, session), now, root=root)
     if b.session is not session and session.position is not None:
         b.say_string("content_changed")
+    if isinstance(event, Command):
+        routed = _command(script, event)
+        if routed is None:
+            b.say_string("unknown_command")
+            return dataclasses.replace(b.turn(), persist=consented(b.session))
+        event = routed
     if not consented(b.session):
         _before_consent(b, event)
         if not _consent_given(b):
@@ -175,6 +183,13 @@ def _before_consent(b: TurnBuilder, event: Event) -> None:
             reshow(b)
             return
     start_flow(b, WELCOME_FLOW)
+
+
+def _command(script: Script, command: Command) -> Event | None:
+    """What a command means; words of danger after it come first, whatever the command."""
+    if command.args and script.screen.screen(command.args) is not None:
+        return SendText(command.args)
+    return event_for_command(command.name, script)
 
 
 def show_current(

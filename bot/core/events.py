@@ -64,8 +64,18 @@ class ChooseLanguage:
     code: str
 
 
+@dataclass(frozen=True)
+class Command:
+    """A slash command as typed ("/menu", "/start@bot words"): the core screens its words
+    and decides what it means, the same for every shell."""
+
+    name: str
+    args: str = ""
+
+
 Event = (
-    ChooseLanguage
+    Command
+    | ChooseLanguage
     | Hello
     | StartFlow
     | Press

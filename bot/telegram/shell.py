@@ -18,8 +18,8 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.coach import Coach
-from bot.core.commands import event_for_command, parse_command
-from bot.core.events import Event, NotText, Press, SendText
+from bot.core.commands import parse_command
+from bot.core.events import Command, Event, NotText, Press, SendText
 from bot.core.turn import Effect, Export, OutMessage, ShowChart, Unpin
 from bot.log_privacy import describe_error
 from bot.progress_chart import render_png
@@ -60,7 +60,7 @@ class TelegramShell:
         if chat.id != user.id:
             return  # a private chat is the person's own; anything else is not theirs to change
         try:
-            event = await self._event(update, chat.id, user.language_code or "")
+            event = await self._event(update, chat.id)
             if event is None:
                 return
             turn = await self.coach.handle(
@@ -74,7 +74,7 @@ class TelegramShell:
         except Blocked:
             return
 
-    async def _event(self, update: Update, chat_id: int, language: str) -> Event | None:
+    async def _event(self, update: Update, chat_id: int) -> Event | None:
         if update.callback_query is not None:
             return await self._press(update.callback_query, chat_id)
         if update.edited_message is not None:
@@ -87,13 +87,7 @@ class TelegramShell:
         command = parse_command(message.text)
         if command is None:
             return SendText(message.text)
-        name, args = command
-        if args and self.coach.script.screen.screen(args) is not None:
-            return SendText(args)  # words of danger come first, whatever the command
-        event = event_for_command(name, self.coach.script)
-        if event is None:
-            await self.say(chat_id, "unknown_command", language)
-        return event
+        return Command(*command)  # the core screens its words and decides what it means
 
     async def _press(self, query: CallbackQuery, chat_id: int) -> Event | None:
         # Too old, or answered already (a redelivered update): the press still counts.
@@ -244,11 +238,6 @@ class TelegramShell:
             await self.show(chat_id, messages, interactive=False)
         except MaybeSent:
             return  # it may have arrived: counted as delivered, never sent twice
-
-    async def say(self, chat_id: int, key: str, telegram_language: str = "") -> None:
-        """One of the coach's own strings, in the language this person reads."""
-        script = await self.coach.script_for(chat_id, telegram_language)
-        await self.show(chat_id, (OutMessage(script.string(key).render({})),))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log what failed (never what was written) and tell the person their place is safe."""

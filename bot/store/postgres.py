@@ -50,6 +50,16 @@ from bot.store.codec import (
     local_today,
     progress_facts,
 )
+from bot.store.columns import (
+    ANSWER_VALUE,
+    COMMITMENT_DUE,
+    COMMITMENT_TEXT,
+    COMPLETION_FLOW,
+    MARK_NAME,
+    OUTBOX_BODY,
+    SESSION_STATE,
+    quote,
+)
 from bot.store.crypto import TextCipher, seal, uncode, unseal
 from bot.store.outbox import Reply, decode_reply, encode_reply, owes_reply
 from bot.store.postgres_base import Row
@@ -61,9 +71,7 @@ from bot.store.postgres_sql import (
     PRUNE_UPDATES,
     SAVE_REPLY_AND_PRUNE,
     TURN_HEAD,
-    ctx,
     effect_statement,
-    quote,
     utc,
 )
 from bot.store.protocol import KEEP_UPDATE_IDS, NOT_REPLANNED, Commitment, NotReplanned
@@ -103,7 +111,7 @@ class PostgresStore(PostgresExport, PostgresSchedule):
 
     def _session(self, user_id: int, now: datetime, row: Row) -> Session:
         cipher = self._cipher
-        answer_ctx = ctx("answers.value", user_id)
+        answer_ctx = ANSWER_VALUE.context(user_id)
         answers = {
             str(name): unseal(cipher, str(value), answer_ctx)
             for name, value in _json(row["answers"])
@@ -111,23 +119,23 @@ class PostgresStore(PostgresExport, PostgresSchedule):
         flows: dict[str, tuple[int, int, int]] = {}
         for stored, n, week, month in _json(row["flows"]):
             # Plain rows from before the key and coded ones may both be there: add up.
-            flow = uncode(cipher, str(stored), ctx("completions.flow", user_id))
+            flow = uncode(cipher, str(stored), COMPLETION_FLOW.context(user_id))
             counts = flows.get(flow, (0, 0, 0))
             flows[flow] = (counts[0] + int(n), counts[1] + int(week), counts[2] + int(month))
         marks: dict[str, int] = {}
         for stored, n in _json(row["marks"]):
-            mark = uncode(cipher, str(stored), ctx("marks.name", user_id))
+            mark = uncode(cipher, str(stored), MARK_NAME.context(user_id))
             marks[mark] = marks.get(mark, 0) + int(n)
         settings = self._settings(user_id, {n: row[n] for n in SETTING_NAMES})
         stored_state = row["state"]
         state = (
             None
             if stored_state is None
-            else unseal(cipher, str(stored_state), ctx("sessions.state", user_id))
+            else unseal(cipher, str(stored_state), SESSION_STATE.context(user_id))
         )
         position, suspended = decode_state(state, user_id)
         today = local_today(now, settings.timezone).isoformat()
-        promise_ctx = ctx("commitments.text", user_id)
+        promise_ctx = COMMITMENT_TEXT.context(user_id)
         promises = tuple(
             Promise(
                 id=int(pid), text=unseal(cipher, str(text), promise_ctx), kept_today=today in days
@@ -173,7 +181,7 @@ class PostgresStore(PostgresExport, PostgresSchedule):
         state = seal(
             cipher,
             encode_state(session.position, session.suspended),
-            ctx("sessions.state", user_id),
+            SESSION_STATE.context(user_id),
         )
         touch: tuple[object, ...] = (user_id, now, *self._defaults, now)
         replan = not isinstance(next_checkin, NotReplanned)
@@ -181,7 +189,7 @@ class PostgresStore(PostgresExport, PostgresSchedule):
             touch = (*touch, None if next_checkin is None else utc(next_checkin))
         head_args = (*touch, state) if update_id is None else (*touch, state, update_id)
         reply = (
-            seal(cipher, encode_reply(turn), ctx("outbox.body", user_id))
+            seal(cipher, encode_reply(turn), OUTBOX_BODY.context(user_id))
             if update_id is not None and owes_reply(turn)
             else None
         )
@@ -218,7 +226,7 @@ class PostgresStore(PostgresExport, PostgresSchedule):
 
     def _reply(self, row: Row) -> Reply:
         user_id, update_id = int(row[0]), int(row[1])
-        body = unseal(self._cipher, str(row[2]), ctx("outbox.body", user_id))
+        body = unseal(self._cipher, str(row[2]), OUTBOX_BODY.context(user_id))
         return decode_reply(user_id, update_id, body)
 
     async def unsent_reply(self, user_id: int, update_id: int) -> Reply | None:
@@ -270,8 +278,8 @@ class PostgresStore(PostgresExport, PostgresSchedule):
         return [
             Commitment(
                 id=int(r["id"]),
-                text=unseal(cipher, r["text"], ctx("commitments.text", user_id)),
-                due=unseal(cipher, r["due"], ctx("commitments.due", user_id)),
+                text=unseal(cipher, r["text"], COMMITMENT_TEXT.context(user_id)),
+                due=unseal(cipher, r["due"], COMMITMENT_DUE.context(user_id)),
                 created_at=r["created_at"],
                 status=str(r["status"]),
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,13 +17,13 @@ import asyncpg  # type: ignore[import-untyped]
 
 from bot.core.session import ENCRYPTED_FACT, Settings
 from bot.store.codec import settings_from_db
+from bot.store.columns import USER_SAFETY
 from bot.store.crypto import TextCipher, uncode
 from bot.store.postgres_keys import check_key
 from bot.store.postgres_sql import (
     CODED_SETTING,
     MIGRATION_LOCK,
     PgMigration,
-    ctx,
     load_pg_migrations,
     setting_values,
 )
@@ -221,6 +221,11 @@ class PostgresBase:
         async with self._connection() as conn, conn.transaction(**options):
             yield conn
 
+    def transaction(self, **options: Any) -> AbstractAsyncContextManager[Connection]:
+        """A transaction on the store's pool, for what in this package keeps a table of its
+        own beside the people's (the shared send budget)."""
+        return self._transaction(**options)
+
     def _snapshot(self) -> Any:
         """A read-only transaction with one snapshot for all its statements."""
         return self._transaction(isolation="repeatable_read", readonly=True)
@@ -231,5 +236,5 @@ class PostgresBase:
 
     def _settings(self, user_id: int, row: dict[str, Any]) -> Settings:
         coded = str(row[CODED_SETTING])
-        row = {**row, CODED_SETTING: uncode(self._cipher, coded, ctx("users.safety", user_id))}
+        row = {**row, CODED_SETTING: uncode(self._cipher, coded, USER_SAFETY.context(user_id))}
         return settings_from_db(row)

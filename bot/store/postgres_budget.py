@@ -44,7 +44,7 @@ class PostgresSendBudget:
         self._count = itertools.count()
 
     async def take(self, limit: int) -> float:
-        async with self._store._transaction() as conn:
+        async with self._store.transaction() as conn:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", BUDGET_LOCK)
             row = await conn.fetchrow(_TAKE, limit, WINDOW_SECONDS)
             if next(self._count) % _FORGET_EVERY == 0:

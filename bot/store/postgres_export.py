@@ -6,9 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from bot.store.codec import decode_state, position_to_dict, settings_to_json, utc_text
+from bot.store.columns import (
+    ANSWER_VALUE,
+    COMMITMENT_DUE,
+    COMMITMENT_TEXT,
+    JOURNAL_TEXT,
+    SESSION_STATE,
+    context_of,
+)
 from bot.store.crypto import uncode, unseal
 from bot.store.postgres_base import PostgresBase, Row
-from bot.store.postgres_sql import ctx, text_of
+from bot.store.postgres_sql import text_of
 
 
 class PostgresExport(PostgresBase):
@@ -22,15 +30,15 @@ class PostgresExport(PostgresBase):
             lists = {name: [_doc(r) for r in await conn.fetch(sql, u)] for name, sql in _EXPORT}
         cipher = self._cipher
         for row in lists["answers"]:
-            row["value"] = unseal(cipher, row["value"], ctx("answers.value", u))
+            row["value"] = unseal(cipher, row["value"], ANSWER_VALUE.context(u))
         for row in lists["journal"]:
-            row["text"] = unseal(cipher, row["text"], ctx("journal.text", u))
+            row["text"] = unseal(cipher, row["text"], JOURNAL_TEXT.context(u))
         for row in lists["commitments"]:
-            row["text"] = unseal(cipher, row["text"], ctx("commitments.text", u))
-            row["due"] = unseal(cipher, row["due"], ctx("commitments.due", u))
+            row["text"] = unseal(cipher, row["text"], COMMITMENT_TEXT.context(u))
+            row["due"] = unseal(cipher, row["due"], COMMITMENT_DUE.context(u))
         for table, column in _CODED_EXPORT:
             for row in lists[table]:
-                row[column] = uncode(cipher, row[column], ctx(f"{table}.{column}", u))
+                row[column] = uncode(cipher, row[column], context_of(f"{table}.{column}", u))
         user_doc: dict[str, object] | None = None
         if user is not None:
             user_doc = {
@@ -45,7 +53,7 @@ class PostgresExport(PostgresBase):
             }
         session_doc: dict[str, object] | None = None
         if session is not None:
-            state = unseal(cipher, str(session["state"]), ctx("sessions.state", u))
+            state = unseal(cipher, str(session["state"]), SESSION_STATE.context(u))
             position, suspended = decode_state(state, u)
             session_doc = {
                 "position": position_to_dict(position),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncpg  # type: ignore[import-untyped]
 
+from bot.store.columns import context_of, quote
 from bot.store.crypto import TextCipher, uncode, unseal
-from bot.store.postgres_sql import CODED_COLUMNS, ENCRYPTED_COLUMNS, ctx, quote
+from bot.store.postgres_sql import CODED_COLUMNS, ENCRYPTED_COLUMNS
 from bot.store.rekeying import CODED, SEALED, rewrite
 
 
@@ -40,7 +41,7 @@ async def check_key(conn: asyncpg.Connection, cipher: TextCipher | None) -> None
         value = row["value"]
         if value is None:
             continue
-        where = ctx(name, int(row["user_id"]))
+        where = context_of(name, int(row["user_id"]))
         if kind == "s":
             unseal(cipher, str(value), where)
         else:
@@ -64,7 +65,7 @@ async def reencrypt(
             key_values = tuple(row[1 : 1 + len(keys)])
             stored = [str(v) for v in row[1 + len(keys) :]]
             values = [
-                rewrite(SEALED, old, new, value, ctx(f"{table}.{column}", user_id))
+                rewrite(SEALED, old, new, value, context_of(f"{table}.{column}", user_id))
                 for column, value in zip(columns, stored, strict=True)
             ]
             n = sum(a != b for a, b in zip(stored, values, strict=True))
@@ -84,7 +85,7 @@ async def reencrypt(
         )
         recoded: list[tuple[object, ...]] = []
         for user_id, row_key, value in rows:
-            context = ctx(f"{table}.{column}", int(user_id))
+            context = context_of(f"{table}.{column}", int(user_id))
             new_value = rewrite(CODED, old, new, str(value), context)
             if new_value != value:
                 recoded.append((new_value, row_key))

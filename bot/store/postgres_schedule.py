@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta
 import asyncpg  # type: ignore[import-untyped]
 
 from bot.store.bulk import BulkUser
+from bot.store.columns import FOLLOW_UP_FLOW, SETTING_COLUMNS
 from bot.store.crypto import uncode
 from bot.store.postgres_base import PostgresBase
-from bot.store.postgres_sql import BULK_CREATE, CLAIM_DUE, SETTING_COLUMNS, ctx, setting_values, utc
+from bot.store.postgres_sql import BULK_CREATE, CLAIM_DUE, setting_values, utc
 from bot.store.protocol import CheckinState, DueItem
 
 
@@ -27,7 +28,7 @@ class PostgresSchedule(PostgresBase):
                 id=int(r["id"]),
                 user_id=int(r["user_id"]),
                 flow=uncode(
-                    self._cipher, str(r["flow"]), ctx("follow_ups.flow", int(r["user_id"]))
+                    self._cipher, str(r["flow"]), FOLLOW_UP_FLOW.context(int(r["user_id"]))
                 ),
                 node=str(r["node"]),
                 due_at=r["due_at"],

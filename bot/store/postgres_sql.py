@@ -30,6 +30,21 @@ from bot.core.turn import (
     Unpin,
 )
 from bot.store.codec import MAX_PROMISES, SETTING_NAMES, check_day, setting_to_db, utc_text
+from bot.store.columns import (
+    ANSWER_VALUE,
+    COMMITMENT_DUE,
+    COMMITMENT_TEXT,
+    COMPLETION_FLOW,
+    CRISIS_KIND,
+    FOLLOW_UP_FLOW,
+    JOURNAL_TEXT,
+    MARK_NAME,
+    SETTING_COLUMNS,
+    USER_SAFETY,
+    coded_columns,
+    encrypted_columns,
+    quote,
+)
 from bot.store.crypto import TextCipher, code, seal
 from bot.store.migration_files import MigrationFile, load_numbered
 
@@ -47,16 +62,6 @@ PgMigration = MigrationFile
 def load_pg_migrations() -> tuple[PgMigration, ...]:
     """The migrations shipped in `bot.store.migrations_pg`, numbered 1, 2, 3... no gaps."""
     return tuple(load_numbered("bot.store.migrations_pg", _MIGRATION_NAME))
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def ctx(column: str, user_id: int) -> str:
-    """The associated data of an encrypted value: the SAME as SqliteStore's, so that a
-    value copied from SQLite decrypts here ("answers.value/7")."""
-    return f"{column}/{user_id}"
 
 
 def utc(dt: datetime) -> datetime:
@@ -90,25 +95,11 @@ def setting_values(settings: Settings) -> tuple[str | bool, ...]:
 
 # -- the free-text columns, as SqliteStore has them (same tables, columns and contexts) --------
 
-ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("sessions", ("user_id",), ("state",)),
-    ("answers", ("user_id", "name"), ("value",)),
-    ("journal", ("id",), ("text",)),
-    ("commitments", ("id",), ("text", "due")),
-    ("outbox", ("user_id", "update_id"), ("body",)),
-)
-# SQLite keys completions by rowid; here by its identity column.
-CODED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("completions", "id", "flow"),
-    ("marks", "id", "name"),
-    ("crisis_flags", "id", "kind"),
-    ("follow_ups", "id", "flow"),
-    ("users", "user_id", "safety"),
-)
+# The protected columns as PostgreSQL finds their rows (bot/store/columns.py has them all).
+ENCRYPTED_COLUMNS = encrypted_columns(postgres=True)
+CODED_COLUMNS = coded_columns(postgres=True)
 
 # -- statements built once ---------------------------------------------------------------------
-
-SETTING_COLUMNS = ", ".join(quote(n) for n in SETTING_NAMES)
 
 
 def _touch_user_sql(replan: bool) -> str:
@@ -267,12 +258,12 @@ def effect_statement(
                 "INSERT INTO answers (user_id, name, value, updated_at) VALUES ($1, $2, $3, $4)"
                 " ON CONFLICT (user_id, name) DO UPDATE"
                 " SET value = excluded.value, updated_at = excluded.updated_at",
-                (user_id, name, seal(cipher, value, ctx("answers.value", user_id)), now),
+                (user_id, name, seal(cipher, value, ANSWER_VALUE.context(user_id)), now),
             )
         case SaveJournal(flow=flow, text=text):
             return (
                 "INSERT INTO journal (user_id, flow, text, created_at) VALUES ($1, $2, $3, $4)",
-                (user_id, flow, seal(cipher, text, ctx("journal.text", user_id)), now),
+                (user_id, flow, seal(cipher, text, JOURNAL_TEXT.context(user_id)), now),
             )
         case RecordCommitment(text=text, due=due):
             return (
@@ -280,15 +271,15 @@ def effect_statement(
                 " VALUES ($1, $2, $3, 'open', $4)",
                 (
                     user_id,
-                    seal(cipher, text, ctx("commitments.text", user_id)),
-                    seal(cipher, due, ctx("commitments.due", user_id)),
+                    seal(cipher, text, COMMITMENT_TEXT.context(user_id)),
+                    seal(cipher, due, COMMITMENT_DUE.context(user_id)),
                     now,
                 ),
             )
         case ChangeSetting(name=name, value=value):
             column_value = setting_value(name, value)  # validates the name: safe to splice
             if name == CODED_SETTING and isinstance(column_value, str):
-                column_value = code(cipher, column_value, ctx("users.safety", user_id))
+                column_value = code(cipher, column_value, USER_SAFETY.context(user_id))
             return (
                 f"UPDATE users SET {quote(name)} = $1 WHERE user_id = $2",
                 (column_value, user_id),
@@ -297,13 +288,13 @@ def effect_statement(
             return (
                 "INSERT INTO follow_ups (user_id, flow, node, due_at, status, created_at)"
                 " VALUES ($1, $2, $3, $4, 'pending', $5)",
-                (user_id, code(cipher, flow, ctx("follow_ups.flow", user_id)), node,
+                (user_id, code(cipher, flow, FOLLOW_UP_FLOW.context(user_id)), node,
                  utc(due_at), now),
             )  # fmt: skip
         case CompleteFlow(flow=flow):
             return (
                 "INSERT INTO completions (user_id, flow, completed_at) VALUES ($1, $2, $3)",
-                (user_id, code(cipher, flow, ctx("completions.flow", user_id)), now),
+                (user_id, code(cipher, flow, COMPLETION_FLOW.context(user_id)), now),
             )
         case KeepPromise(commitment_id=commitment_id, day=day):
             # Once per promise and day; a promise that is not the person's is ignored.
@@ -317,12 +308,12 @@ def effect_statement(
         case FlagCrisis(kind=kind):
             return (
                 "INSERT INTO crisis_flags (user_id, kind, created_at) VALUES ($1, $2, $3)",
-                (user_id, code(cipher, kind, ctx("crisis_flags.kind", user_id)), now),
+                (user_id, code(cipher, kind, CRISIS_KIND.context(user_id)), now),
             )
         case Mark(name=name):
             return (
                 "INSERT INTO marks (user_id, name, created_at) VALUES ($1, $2, $3)",
-                (user_id, code(cipher, name, ctx("marks.name", user_id)), now),
+                (user_id, code(cipher, name, MARK_NAME.context(user_id)), now),
             )
         case Export() | Erase() | ShowChart() | Unpin():
             return None  # carried out by the caller (the Coach), not by the store

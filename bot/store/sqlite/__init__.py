@@ -29,8 +29,8 @@ By concept, one module each:
 
 from __future__ import annotations
 
+from bot.store.columns import CODED_COLUMNS, ENCRYPTED_COLUMNS
 from bot.store.sqlite.bulk import Bulk
-from bot.store.sqlite.columns import CODED_COLUMNS, ENCRYPTED_COLUMNS
 from bot.store.sqlite.connection import Migration, load_migrations, split_sql
 from bot.store.sqlite.export import Records
 from bot.store.sqlite.outbox import Outbox

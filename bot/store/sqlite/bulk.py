@@ -9,7 +9,7 @@ import sqlite3
 
 from bot.store.bulk import BulkUser
 from bot.store.codec import SETTING_NAMES, settings_to_db, utc_text
-from bot.store.sqlite.columns import SETTING_COLUMNS
+from bot.store.columns import SETTING_COLUMNS
 from bot.store.sqlite.connection import SqliteBase
 
 

@@ -29,12 +29,12 @@ import aiosqlite
 
 from bot.core.session import Settings
 from bot.store.codec import settings_to_db
+from bot.store.columns import CODED_COLUMNS, ENCRYPTED_COLUMNS, context_of
 from bot.store.crypto import TextCipher
 from bot.store.identity import FileWatch, reconcile, refuse_if_missing
 from bot.store.keycheck import check_every_column
 from bot.store.migration_files import MigrationFile, load_numbered
 from bot.store.protocol import SchemaTooNew, StoreUnavailable
-from bot.store.sqlite.columns import CODED_COLUMNS, ENCRYPTED_COLUMNS, context_of
 from bot.store.walcheck import ATTEMPT_BUSY_MS, ATTEMPT_WAITS, WalTruncation
 
 log = logging.getLogger("bot.store.sqlite")  # the name it has always logged under

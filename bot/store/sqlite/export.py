@@ -5,9 +5,7 @@ rows are out of the WAL too; secure_delete overwrites them in the main file)."""
 from __future__ import annotations
 
 from bot.store.codec import decode_state, parse_utc, position_to_dict, settings_to_json
-from bot.store.crypto import uncode, unseal
-from bot.store.protocol import Commitment
-from bot.store.sqlite.columns import (
+from bot.store.columns import (
     ANSWER_VALUE,
     COMMITMENT_DUE,
     COMMITMENT_TEXT,
@@ -20,6 +18,8 @@ from bot.store.sqlite.columns import (
     quote,
     read_settings,
 )
+from bot.store.crypto import uncode, unseal
+from bot.store.protocol import Commitment
 from bot.store.sqlite.connection import SqliteBase, every, one
 
 

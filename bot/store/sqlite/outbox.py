@@ -13,9 +13,9 @@ import aiosqlite
 
 from bot.core.turn import Turn
 from bot.store.codec import utc_text
+from bot.store.columns import OUTBOX_BODY
 from bot.store.crypto import TextCipher, seal, unseal
 from bot.store.outbox import Reply, decode_reply, encode_reply, owes_reply
-from bot.store.sqlite.columns import OUTBOX_BODY
 from bot.store.sqlite.connection import SqliteBase, one
 
 

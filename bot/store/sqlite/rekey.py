@@ -10,9 +10,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.store.columns import TABLES, Protected, quote
 from bot.store.crypto import TextCipher
 from bot.store.rekeying import CODED, SEALED, Kind, rewrite
-from bot.store.sqlite.columns import TABLES, Protected, quote
 from bot.store.sqlite.connection import SqliteBase
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from bot.store.codec import parse_utc, utc_text
+from bot.store.columns import FOLLOW_UP_FLOW, SETTING_COLUMNS, read_settings
 from bot.store.crypto import uncode
 from bot.store.protocol import CheckinState, DueItem
-from bot.store.sqlite.columns import FOLLOW_UP_FLOW, SETTING_COLUMNS, read_settings
 from bot.store.sqlite.connection import SqliteBase, one
 
 # Up to :limit due items of each of the four sources, each read in due order from its own

@@ -49,9 +49,7 @@ from bot.store.codec import (
     setting_to_db,
     utc_text,
 )
-from bot.store.crypto import TextCipher, code, seal, uncode, unseal
-from bot.store.protocol import KEEP_UPDATE_IDS, NOT_REPLANNED, NotReplanned
-from bot.store.sqlite.columns import (
+from bot.store.columns import (
     ANSWER_VALUE,
     CODED_SETTING,
     COMMITMENT_DUE,
@@ -68,6 +66,8 @@ from bot.store.sqlite.columns import (
     quote,
     read_settings,
 )
+from bot.store.crypto import TextCipher, code, seal, uncode, unseal
+from bot.store.protocol import KEEP_UPDATE_IDS, NOT_REPLANNED, NotReplanned
 from bot.store.sqlite.connection import SqliteBase, begun
 from bot.store.sqlite.outbox import keep_reply
 

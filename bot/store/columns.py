@@ -1,4 +1,5 @@
-"""The protected columns: what each holds, and the associated data its values are bound to.
+"""The protected columns of both stores: what each holds, and the associated data its
+values are bound to (the same in SQLite and PostgreSQL, so a moved value still decrypts).
 
 A value's context ("answers.value/7": the column and the person) is part of its
 encryption, so it is spelled in exactly one place, here; `tests/test_store_contexts.py`
@@ -36,6 +37,10 @@ class Protected:
     column: str
     keys: tuple[str, ...]
     coded: bool = False
+    postgres_keys: tuple[str, ...] | None = None  # where PostgreSQL finds the rows otherwise
+
+    def keys_in(self, postgres: bool) -> tuple[str, ...]:
+        return (self.postgres_keys or self.keys) if postgres else self.keys
 
     @property
     def name(self) -> str:
@@ -52,7 +57,8 @@ JOURNAL_TEXT = Protected("journal", "text", ("id",))
 COMMITMENT_TEXT = Protected("commitments", "text", ("id",))
 COMMITMENT_DUE = Protected("commitments", "due", ("id",))
 OUTBOX_BODY = Protected("outbox", "body", ("user_id", "update_id"))
-COMPLETION_FLOW = Protected("completions", "flow", ("rowid",), coded=True)
+# SQLite finds completions by rowid; PostgreSQL by its identity column.
+COMPLETION_FLOW = Protected("completions", "flow", ("rowid",), coded=True, postgres_keys=("id",))
 MARK_NAME = Protected("marks", "name", ("id",), coded=True)
 CRISIS_KIND = Protected("crisis_flags", "kind", ("id",), coded=True)
 FOLLOW_UP_FLOW = Protected("follow_ups", "flow", ("id",), coded=True)
@@ -80,15 +86,26 @@ TABLES: tuple[tuple[str, bool, tuple[Protected, ...]], ...] = tuple(
     (table, coded, tuple(group))
     for (table, coded), group in groupby(PROTECTED, key=lambda p: (p.table, p.coded))
 )
-# The shapes keycheck.py takes: (table, key columns, text columns) and (table, key, column).
-ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = tuple(
-    (table, group[0].keys, tuple(p.column for p in group))
-    for table, coded, group in TABLES
-    if not coded
-)
-CODED_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
-    (p.table, p.keys[0], p.column) for p in PROTECTED if p.coded
-)
+
+
+def encrypted_columns(
+    postgres: bool = False,
+) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    """(table, key columns, sealed columns), the shape keycheck.py takes."""
+    return tuple(
+        (table, group[0].keys_in(postgres), tuple(p.column for p in group))
+        for table, coded, group in TABLES
+        if not coded
+    )
+
+
+def coded_columns(postgres: bool = False) -> tuple[tuple[str, str, str], ...]:
+    """(table, key column, coded column)."""
+    return tuple((p.table, p.keys_in(postgres)[0], p.column) for p in PROTECTED if p.coded)
+
+
+ENCRYPTED_COLUMNS = encrypted_columns()  # SQLite's
+CODED_COLUMNS = coded_columns()
 
 
 def context_of(name: str, user_id: int) -> str:

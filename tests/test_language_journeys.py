@@ -257,3 +257,27 @@ def test_dates_and_counts_follow_the_language() -> None:
     day = (now + timedelta(days=9)).date()
     assert friendly_date(day, "es") == "martes, 8 de diciembre de 2026"
     assert friendly_date(day, "ru") == "вторник, 8 декабря 2026\u202fг."
+
+
+@pytest.mark.parametrize(
+    ("code", "days", "shown"),
+    [("ru", 5, "5 дней"), ("ru", 22, "22 дня"), ("es", 1, "1 día"), ("en", 2, "2 days")],
+)
+def test_progress_counts_days_in_the_forms_of_the_persons_language(
+    code: str, days: int, shown: str
+) -> None:
+    import dataclasses
+
+    from bot.core.events import StartFlow
+    from bot.core.session import Session, Settings
+    from tests.person import Person
+
+    session = Session(
+        completed=frozenset({"onboarding"}),
+        answers={"onboarding.consent": "yes"},
+        started_at=START - timedelta(days=days),
+        settings=dataclasses.replace(Settings(), language=code),
+    )
+    p = Person(real_script(), session, now=START)
+    p.send(StartFlow("progress"))
+    assert f"<b>{shown}</b>" in p.text() or shown in p.text()

@@ -68,6 +68,25 @@ async def test_stale_button_gets_a_gentle_note_and_the_current_step(
         await user.wait_answer(query)
 
 
+async def test_a_stale_press_is_not_shown_as_chosen(fake: FakeBotApi, db: Path) -> None:
+    async with running_bot(fake, db):
+        user = fake.user(104)
+        await consent(user)
+        old_data = str(user.last_message().button("We're working on it")["callback_data"])
+        await tap(user, "We're working on it")
+        await user.wait_for(lambda m: "What should I call you?" in (m.text or ""))
+        # The question is answered and moved on; an old copy of its keyboard comes back.
+        await user.send_command("/settings")
+        settings = await user.wait_for(lambda m: "Your settings" in (m.text or ""))
+        user.mark()
+        await user.press_data(old_data, settings)
+        replies = await user.wait_reply(2, settle=0.3)
+        assert "earlier step" in (replies[0].text or "")
+        after = user.message(settings.message_id)
+        assert after.buttons == []  # the pressed keyboard is gone
+        assert "›" not in (after.text or "")  # and nothing claims it was chosen
+
+
 async def test_an_old_welcome_button_before_consent_just_shows_its_step(
     fake: FakeBotApi, db: Path
 ) -> None:

@@ -345,6 +345,7 @@ def _arriving_flows(script: Script) -> frozenset[str]:
 
 
 def _stale(b: TurnBuilder) -> None:
+    b.stale_press = True
     b.say_string("stale_button")
     reshow(b)
 

@@ -125,6 +125,9 @@ class Turn:
     # False while the person has not agreed to storage: the shell must store nothing of
     # this turn (not the session, not the update id, not a crisis flag).
     persist: bool = True
+    # The press this turn answers belonged to an earlier step: a shell must not show it
+    # as chosen.
+    stale_press: bool = False
 
     @property
     def erases(self) -> bool:

@@ -43,6 +43,7 @@ class TurnBuilder:
     # The script holding every language: a change of language switches `script` mid-turn,
     # so the next message is already in the new one.
     root: Script | None = None
+    stale_press: bool = False  # the press being answered belonged to an earlier step
     _resources: tuple[str, str] | None = None  # (country, html), built once per turn
     _derived_cache: tuple[object, dict[str, str]] | None = None
 
@@ -148,7 +149,13 @@ class TurnBuilder:
         return self.button(self.label(key), flow, "", token)
 
     def turn(self) -> Turn:
-        return Turn(tuple(self.messages), tuple(self.effects), self.session, tuple(self.trail))
+        return Turn(
+            tuple(self.messages),
+            tuple(self.effects),
+            self.session,
+            tuple(self.trail),
+            stale_press=self.stale_press,
+        )
 
 
 def _friendly_date(iso: str, locale: str) -> str:

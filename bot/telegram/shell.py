@@ -20,7 +20,7 @@ from telegram.ext import ContextTypes
 from bot.coach import Coach
 from bot.core.commands import parse_command
 from bot.core.events import Command, Event, NotText, Press, SendText
-from bot.core.turn import Effect, Export, OutMessage, ShowChart, Unpin
+from bot.core.turn import Effect, Export, OutMessage, ShowChart, Turn, Unpin
 from bot.log_privacy import describe_error
 from bot.progress_chart import render_png
 from bot.schedule.pacer import Pacer
@@ -67,6 +67,11 @@ class TelegramShell:
                 user.id, event, update_id=update.update_id,
                 telegram_language=user.language_code or "",
             )  # fmt: skip
+            pressed = update.callback_query
+            if pressed is not None and isinstance(pressed.message, Message) and turn is not None:
+                # Shown as chosen only once the core took the press; a stale one loses
+                # its buttons but claims nothing.
+                await self._mark_chosen(chat.id, pressed.message, pressed.data or "", turn)
             if turn is not None:
                 await self.carry_out(chat.id, turn.messages, turn.effects, interactive=True)
                 if turn.persist:
@@ -102,11 +107,10 @@ class TelegramShell:
         self._pressed[key] = None
         if len(self._pressed) > _REMEMBER_PRESSES:
             self._pressed.popitem(last=False)
-        await self._mark_chosen(chat_id, message, query.data or "")
         return Press(query.data or "")
 
-    async def _mark_chosen(self, chat_id: int, message: Message, data: str) -> None:
-        """Show what was chosen under the question, and take the buttons away."""
+    async def _mark_chosen(self, chat_id: int, message: Message, data: str, turn: Turn) -> None:
+        """Take the buttons away; under the question, show what was chosen if it was taken."""
         label = ""
         if message.reply_markup is not None:
             for row in message.reply_markup.inline_keyboard:
@@ -114,7 +118,7 @@ class TelegramShell:
         prefix = self.coach.script.string("chose_prefix").render({})
         text = message.text_html if message.text else ""
         try:
-            if label and text:
+            if label and text and not turn.stale_press:
                 chosen = f"{text}\n\n<i>{prefix} {html.escape(label)}</i>"
                 await self.sender.call(
                     chat_id,

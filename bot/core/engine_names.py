@@ -65,6 +65,7 @@ REQUIRED_STRINGS = (
     "chart.caption",
     "copy_button",
     "progress.finished",
+    "progress.first_day",
     "chart.title",
     "chart.steady",
     "chart.hard",

@@ -76,7 +76,9 @@ class TurnBuilder:
                 )
             if s.started_at is not None:
                 days = max(0, (self.now - s.started_at).days)
-                derived["progress.days_text"] = self.plural("days", days)
+                derived["progress.days_text"] = (
+                    self.plural("days", days) if days else self.label("progress.first_day")
+                )
             self._derived_cache = (source, derived)
         return self._derived_cache[1]
 

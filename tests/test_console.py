@@ -13,13 +13,14 @@ from pathlib import Path
 from bot.console import render, to_event, to_plain
 from bot.core.events import Command, Press, SendText
 from bot.core.turn import Button, OutMessage
+from tests.harness import real_script
 from tests.scripts import ROOT
 
 
-def console(db: Path) -> subprocess.Popen[bytes]:
+def console(db: Path, *args: str) -> subprocess.Popen[bytes]:
     env = os.environ | {"DATABASE_PATH": str(db), "TELEGRAM_BOT_TOKEN": ""}
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "console"],
+        [sys.executable, "-m", "bot", "console", *args],
         cwd=ROOT,
         env=env,
         stdin=subprocess.PIPE,
@@ -31,8 +32,8 @@ def console(db: Path) -> subprocess.Popen[bytes]:
 class Terminal:
     """Types into a running console and reads its screen, prompt by prompt."""
 
-    def __init__(self, db: Path) -> None:
-        self.proc = console(db)
+    def __init__(self, db: Path, *args: str) -> None:
+        self.proc = console(db, *args)
         self.screen = b""
         os.set_blocking(self.proc.stdout.fileno(), False)  # type: ignore[union-attr]
 
@@ -144,3 +145,21 @@ def test_rendering_folds_at_words_and_numbers_each_button_once() -> None:
     assert all(word in long.split() for line in lines[:-3] for word in line.split())
     assert "  1) Listen without defending" in lines and "1) 1." not in text
     assert [b.label for b in shown] == ["1. Listen without defending"]  # no copy button here
+
+
+def test_the_console_talks_in_the_language_lang_names(tmp_path: Path) -> None:
+    es = real_script().for_language("es")
+    welcome = es.flows["welcome"]
+    first = welcome.nodes[welcome.start].say
+    assert first is not None
+    opening = to_plain(first.render({})).split("\n")[0][:30]
+    term = Terminal(tmp_path / "l.sqlite3", "--lang", "es")
+    try:
+        screen = term.read_until_prompt()
+        assert screen.count(opening) == 1, screen  # once: choosing the language says nothing
+        term.type("1")
+        assert "<b>" not in (screen := term.type("1")) and "Español" in screen
+        term.proc.stdin.close()  # type: ignore[union-attr]
+        assert term.proc.wait(timeout=20) == 0
+    finally:
+        term.proc.kill()

@@ -18,8 +18,10 @@ FLOORS = {  # (recall at least, false alarms at most)
     # who acts deciding the kind): held-out en 80.8% / 7.1%, all 86.3% / 4.6%; independent
     # en 85.4% / 4.4%, all 83.6% / 2.9%. English false alarms on the held-out split are
     # still over the 5% goal.
-    "held-out": {"en": (0.79, 0.075), "all": (0.85, 0.05)},
-    "independent": {"en": (0.84, 0.05), "all": (0.82, 0.035)},
+    # Raised after the fourth to seventh gap sets (new corpus rows and rules): held-out en
+    # 81.4% / 7.1%, all 86.6% / 4.8%; independent en 86.9% / 4.4%, all 84.6% / 2.7%.
+    "held-out": {"en": (0.80, 0.075), "all": (0.86, 0.05)},
+    "independent": {"en": (0.86, 0.05), "all": (0.84, 0.03)},
 }
 
 

@@ -101,6 +101,13 @@ def step(
     b = TurnBuilder(script, valid_session(script, session), now, root=root)
     if b.session is not session and session.position is not None:
         b.say_string("content_changed")
+    if isinstance(event, ChooseLanguage):
+        # Says nothing: the next event is shown in it. Before consent nothing is stored;
+        # the shell passes the language along as Telegram's code would be.
+        known = consented(b.session)
+        if known and event.code in {lang.code for lang in root.languages}:
+            b.effect(ChangeSetting("language", event.code))
+        return dataclasses.replace(b.turn(), persist=known)
     if isinstance(event, Command):
         routed = _command(script, event)
         if routed is None:
@@ -116,9 +123,6 @@ def step(
             b.effect(ChangeSetting("language", language))  # what they read when they said yes
         return b.turn()
     match event:
-        case ChooseLanguage(code=code):
-            if code in {lang.code for lang in root.languages}:
-                b.effect(ChangeSetting("language", code))
         case Hello():
             _hello(b)
         case StartFlow(flow=flow):

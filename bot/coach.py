@@ -118,16 +118,14 @@ class Coach:
         """Replies committed at or before `older_than` that never reached Telegram."""
         return await self.store.unsent_replies(older_than, limit)
 
-    async def current(self, user_id: int, telegram_language: str = "") -> Turn:
-        """Where the person is, shown again without changing anything."""
+    async def current(self, user_id: int, telegram_language: str = "", note: str = "") -> Turn:
+        """Where the person is, shown again without changing anything; after the string
+        `note` (a shell's own, such as "error_note") when one is given."""
         now = self.clock()
         session = await self.store.load(user_id, now)
-        return show_current(self.script, session, now, telegram_language=telegram_language)
-
-    async def script_for(self, user_id: int, telegram_language: str = "") -> Script:
-        """The script in the language this person reads (for a shell's own notes)."""
-        session = await self.store.load(user_id, self.clock())
-        return self._script(session, telegram_language)
+        return show_current(
+            self.script, session, now, telegram_language=telegram_language, note=note
+        )
 
     def _script(self, session: Session, telegram_language: str = "") -> Script:
         return self.script.for_language(reading_language(self.script, session, telegram_language))

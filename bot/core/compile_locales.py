@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.core.checks import compile_check
+from bot.core.checks import TextCheck, compile_check
 from bot.core.compile_files import FORMAT_VERSION
 from bot.core.compile_parsing import parse_words
 from bot.core.compile_plurals import plurals
@@ -29,15 +29,15 @@ from bot.core.compile_report import (
     TRANSLATION_FILE,
     Report,
 )
-from bot.core.locale_strings import overlay, source_hash, source_lines
-from bot.core.model import Language
+from bot.core.locale_strings import SourceLine, overlay, source_hash, source_lines
+from bot.core.model import ENGLISH, Language
 from bot.core.translation_checks import problems
 from bot.core.translation_file import KIND, Entry, entries
 from bot.core.yamlsource import LineDict, parse_yaml
 
 LOCALES = "locales"
 LANGUAGES_FILE = "languages.yaml"
-SOURCE_LANGUAGE = Language("en", "English", "en", ("en",))
+SOURCE_LANGUAGE = ENGLISH
 _TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Z]{2})?$")
 # Not translated line by line: the screen reads every language at once; text checks and
 # plural phrases are written for each language in its own files.
@@ -53,7 +53,8 @@ class LanguageWords:
 
     language: Language
     words: dict[str, dict[str, str]] = field(default_factory=dict)  # English path -> id -> text
-    own_sources: dict[str, str] = field(default_factory=dict)  # its checks and plurals
+    own_sources: dict[str, str] = field(default_factory=dict)  # its plurals, parsing words
+    own_checks: dict[str, TextCheck] = field(default_factory=dict)  # compiled once
     lines: int = 0  # lines with words in the English
     translated: int = 0  # of those, written in this language and usable
     stale: int = 0
@@ -108,16 +109,41 @@ def languages(locale_sources: Mapping[str, str], report: Report) -> tuple[Langua
         ):
             report.error(LANGUAGES, path, line, f"{code}: needs name, locale and a telegram list")
             continue
+        language = Language(code, name, locale, tuple(str(t).lower() for t in telegram))
         if code == SOURCE_LANGUAGE.code:
-            found[0] = Language(code, name, locale, tuple(str(t).lower() for t in telegram))
-            continue
-        found.append(Language(code, name, locale, tuple(str(t).lower() for t in telegram)))
+            found[0] = language  # the source's own name, locale and codes
+        else:
+            found.append(language)
     return tuple(found)
+
+
+@dataclass(frozen=True)
+class EnglishFile:
+    """An English file with words: its kind and its lines by id, read once for every language."""
+
+    kind: str
+    lines: dict[str, SourceLine]
+
+
+def english_files(base: Mapping[str, str]) -> dict[str, EnglishFile]:
+    """Every English file that holds words a language translates line by line."""
+    out: dict[str, EnglishFile] = {}
+    for path in sorted(base):
+        if any(s in path for s in _NOT_TRANSLATED):
+            continue
+        doc = _document(path, base[path], Report())  # its own errors are reported once
+        if doc is None:
+            continue
+        kind = str(doc.get("kind", "flow"))
+        lines = source_lines(kind, doc)
+        if lines:
+            out[path] = EnglishFile(kind, lines)
+    return out
 
 
 def language_words(
     language: Language,
-    base: Mapping[str, str],
+    english: Mapping[str, EnglishFile],
     locale_sources: Mapping[str, str],
     report: Report,
 ) -> LanguageWords:
@@ -125,28 +151,22 @@ def language_words(
     out = LanguageWords(language)
     folder = f"{LOCALES}/{language.code}/"
     mine = {p: t for p, t in locale_sources.items() if folder in p}
-    for path, text in sorted(mine.items()):
-        own = f"{folder}checks/" in path or path.endswith(OWN_FILES)
-        if own and _own_file_sound(path, text, language, report):
-            out.own_sources[path] = text
+    own = {p: t for p, t in mine.items() if f"{folder}checks/" in p or p.endswith(OWN_FILES)}
+    for path, text in sorted(own.items()):
+        _own_file(path, text, language, out, report)
     if not any(p.endswith("/_plurals.yaml") for p in out.own_sources):
-        where = next((p for p in base if p.endswith("/_plurals.yaml")), "_plurals.yaml")
         message = f"no {folder}_plurals.yaml: counts are shown as bare numbers in {language.code}"
-        report.warn(MISSING_TRANSLATION, _would_be(where, folder), 1, message)
-    english = _english_paths(base, folder, mine, out.own_sources)
-    for base_path in sorted(base):
-        if any(s in base_path for s in _NOT_TRANSLATED):
-            continue
-        doc = _document(base_path, base[base_path], Report())  # its own errors are reported once
-        if doc is None:
-            continue
-        sources = source_lines(str(doc.get("kind", "flow")), doc)
-        if not sources:
-            continue
+        where = _would_be(
+            next(iter(english), "_plurals.yaml").rpartition("/")[0] + "/_plurals.yaml", folder
+        )
+        report.warn(MISSING_TRANSLATION, where, 1, message)
+    targets = _translation_paths(english, folder, mine, own)
+    for base_path, source in english.items():
+        sources = source.lines
         out.lines += len(sources)
-        target = english.get(base_path)
+        target = targets.get(base_path)
         table = _table(target, mine, language, report) if target else {}
-        numbers = doc.get("kind") == "crisis_resources"
+        numbers = source.kind == "crisis_resources"
         words: dict[str, str] = {}
         for key, entry in table.items():
             if key not in sources:
@@ -186,26 +206,33 @@ def language_words(
     return out
 
 
-def _own_file_sound(path: str, text: str, language: Language, report: Report) -> bool:
-    """Whether a language's own checks or plurals file compiles; if not, its faults are
-    reported here and the language goes on without it (bare numbers, no check)."""
+def _own_file(path: str, text: str, language: Language, out: LanguageWords, report: Report) -> None:
+    """A language's own checks, plurals or parsing words, kept if they compile; if not,
+    their faults are reported here and the language goes on without them. A check is kept
+    compiled: its patterns are the costly part of start-up, so they compile once."""
     doc = _document(path, text, report)
     if doc is None:
-        return False
+        return
     found = Report()
-    if doc.get("kind") == "plurals":
+    if doc.get("kind") == "text_check":
+        check, problems = compile_check(path, doc)
+        found.problems(TEXT_CHECK, path, problems)
+        if check is not None and not problems:
+            out.own_checks[check.name] = check
+    elif doc.get("kind") == "plurals":
         plurals(path, doc, language.locale, {}, found)
     elif doc.get("kind") == "parsing":
         parse_words(path, doc, [], found)
-    elif doc.get("kind") == "text_check":
-        _, problems = compile_check(path, doc)
-        found.problems(TEXT_CHECK, path, problems)
     report.items += found.items
-    return not any(d.severity == "error" for d in found.items)
+    if doc.get("kind") != "text_check" and not any(d.severity == "error" for d in found.items):
+        out.own_sources[path] = text
 
 
-def _english_paths(
-    base: Mapping[str, str], folder: str, mine: Mapping[str, str], own: Mapping[str, str]
+def _translation_paths(
+    english: Mapping[str, EnglishFile],
+    folder: str,
+    mine: Mapping[str, str],
+    own: Mapping[str, str],
 ) -> dict[str, str]:
     """English path -> the path of its translation in this language's folder."""
     out: dict[str, str] = {}
@@ -213,7 +240,7 @@ def _english_paths(
         if path in own or path.endswith(LANGUAGES_FILE):
             continue
         candidate = path.replace(folder, "", 1)
-        if candidate in base:
+        if candidate in english:
             out[candidate] = path
     return out
 

@@ -19,7 +19,22 @@ from bot.core.compile_report import (
 )
 from bot.core.model import Flow, NodeKind
 from bot.core.template import Template, TemplateError, parse_template
-from bot.core.translation_checks import MAX_MESSAGE, bot_text_limit
+
+MAX_MESSAGE = 4096  # Telegram's limit for one message
+MAX_LABEL = 64  # longer button labels are cut off on phones
+# What Telegram accepts for the bot's own texts (setMyShortDescription, setMyDescription,
+# setMyCommands), by string key.
+BOT_TEXT_LIMITS = {"short_description": 120, "description": 512}
+COMMAND_LIMIT = 256
+
+
+def bot_text_limit(key: str) -> int | None:
+    """The most characters Telegram takes for the string `key` ("strings." dropped)."""
+    key = key.removeprefix("strings.")
+    if key.startswith("command."):
+        return COMMAND_LIMIT
+    return BOT_TEXT_LIMITS.get(key)
+
 
 _ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a", "blockquote", "tg-spoiler"}
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot.core.checks import TextCheck
 from bot.core.compile_effects import ANSWER_NAME, COPY, PIN, Effects, duration
 from bot.core.compile_files import ID, unknown_keys
-from bot.core.compile_markup import template
+from bot.core.compile_markup import MAX_LABEL, template
 from bot.core.compile_report import (
     BAD_ID,
     BAD_VALUE,
@@ -45,7 +45,6 @@ from bot.core.model import (
     PromisesSpec,
 )
 from bot.core.template import Template
-from bot.core.translation_checks import MAX_LABEL
 from bot.core.yamlsource import LineDict, LineList
 
 FLOW_KEYS = {"version", "kind", "id", "title", "summary", "start", "nodes"}

@@ -24,11 +24,12 @@ from bot.core.compile_graph import check_graph, check_references, check_required
 from bot.core.compile_locales import (
     LanguageWords,
     Overlay,
+    english_files,
     language_words,
     languages,
     split_sources,
 )
-from bot.core.compile_markup import check_bot_texts, check_limits
+from bot.core.compile_markup import MAX_LABEL, MAX_MESSAGE, check_bot_texts, check_limits
 from bot.core.compile_nodes import FlowParser
 from bot.core.compile_parsing import parse_words
 from bot.core.compile_plurals import plurals as compile_plurals
@@ -51,7 +52,6 @@ from bot.core.screening.corpus import Example
 from bot.core.screening.lexicon import Lexicon
 from bot.core.screening.model_settings import ModelSettings, compile_model_settings
 from bot.core.template import Template
-from bot.core.translation_checks import MAX_LABEL, MAX_MESSAGE
 from bot.core.yamlsource import LineDict
 
 __all__ = [
@@ -123,8 +123,9 @@ def with_languages(
     assert source is not None
     translations: dict[str, Script] = {}
     coverage: list[Coverage] = []
+    english = english_files(base)
     for language in table[1:]:
-        words = language_words(language, base, locale, report)
+        words = language_words(language, english, locale, report)
         script = _translated(words, base, requires, source, report)
         translations[language.code] = dataclasses.replace(
             script, version=version, language=language, languages=table
@@ -155,7 +156,7 @@ def _translated(
         requires,
         locale=words.language.locale,
         overlay=words.overlay,
-        known_checks=source.checks,
+        known_checks={**source.checks, **words.own_checks},
         screen_needed=False,
     )
     if compiled.script is None:
@@ -163,8 +164,8 @@ def _translated(
             message = f"in {words.language.code}: {d.message} (the language is shown in English)"
             report.error(TRANSLATED_SCRIPT, d.path, d.line, message)
         return dataclasses.replace(source, translations={})
-    # Only this language's own rules run on its text (`known_checks` were for validation).
-    return dataclasses.replace(compiled.script, screen=source.screen)
+    # Only this language's own rules run on its text (the English were for validation).
+    return dataclasses.replace(compiled.script, checks=words.own_checks, screen=source.screen)
 
 
 def compile_content(

@@ -197,11 +197,19 @@ def _command(script: Script, command: Command) -> Event | None:
 
 
 def show_current(
-    script: Script, session: Session, now: datetime, *, telegram_language: str = ""
+    script: Script,
+    session: Session,
+    now: datetime,
+    *,
+    telegram_language: str = "",
+    note: str = "",
 ) -> Turn:
-    """Show the step the person is on again, changing nothing (after a note from a shell)."""
+    """Show the step the person is on again, changing nothing; after the string `note`, in
+    the person's language, when a shell has one to say first."""
     script = script.for_language(reading_language(script, session, telegram_language))
     b = TurnBuilder(script, valid_session(script, session), now)
+    if note:
+        b.say_string(note)
     reshow(b)
     return b.turn()
 

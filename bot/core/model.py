@@ -204,6 +204,9 @@ class Language:
     telegram: tuple[str, ...]  # Telegram language codes (lower case) that choose it
 
 
+ENGLISH = Language("en", "English", "en", ("en",))  # the source, until languages.yaml says more
+
+
 @dataclass(frozen=True)
 class Script:
     flows: dict[str, Flow]
@@ -219,7 +222,7 @@ class Script:
     plurals: Mapping[str, Mapping[str, Template]] = field(default_factory=dict)
     # The words this language's setting answers are read with (`_parsing.yaml`).
     parse_words: ParseWords = field(default_factory=ParseWords)
-    language: Language = field(default_factory=lambda: Language("en", "English", "en", ("en",)))
+    language: Language = ENGLISH
     # The source script holds every other language's script (words swapped, structure the
     # same, one version); a translated script holds none.
     translations: Mapping[str, Script] = field(default_factory=dict)

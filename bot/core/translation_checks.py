@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from bot.core.compile_markup import MAX_LABEL, MAX_MESSAGE, bot_text_limit, markup_problem
 from bot.core.template import TemplateError, parse_template
 
 _TAG = re.compile(r"</?([a-z-]+)")
@@ -17,31 +18,11 @@ _COMMAND = re.compile(r"(?<![\w/])/[a-z_]+\b")
 _LINK = re.compile(r"https?://[^\s\"'<>]+|tel:[+\d]+")
 _NUMBER = re.compile(r"\+?\d[\d\s-]{1,}\d|\d")
 
-MAX_LABEL = 64  # longer button labels are cut off on phones
-MAX_MESSAGE = 4096  # Telegram's limit for one message
 LABEL_ENDINGS = (".label", ".skip", ".done", ".missed")  # ids of button labels
-# What Telegram accepts for the bot's own texts (setMyShortDescription, setMyDescription,
-# setMyCommands), by string key.
-BOT_TEXT_LIMITS = {"short_description": 120, "description": 512}
-COMMAND_LIMIT = 256
-
-
-def bot_text_limit(key: str) -> int | None:
-    """The most characters Telegram takes for the string `key` ("strings." dropped)."""
-    key = key.removeprefix("strings.")
-    if key.startswith("command."):
-        return COMMAND_LIMIT
-    return BOT_TEXT_LIMITS.get(key)
 
 
 def is_label(key: str) -> bool:
     return key.endswith(LABEL_ENDINGS) or key.endswith("_button")
-
-
-def _markup_problem(text: str) -> str:
-    from bot.core.compile_markup import markup_problem  # it imports the limits from here
-
-    return markup_problem(text)
 
 
 def problems(key: str, source: str, translated: str, *, numbers: bool) -> list[str]:
@@ -59,7 +40,7 @@ def problems(key: str, source: str, translated: str, *, numbers: bool) -> list[s
         want = ", ".join(sorted({s.name for s in ours.slots})) or "none"
         got = ", ".join(sorted({s.name for s in theirs.slots})) or "none"
         out.append(f"placeholders differ from the English: want {want}; got {got}")
-    problem = _markup_problem(translated)
+    problem = markup_problem(translated)
     if problem:
         out.append(f"markup: {problem}")
     elif Counter(_TAG.findall(source)) != Counter(_TAG.findall(translated)):

@@ -261,9 +261,7 @@ class TelegramShell:
                     return
                 await self.sender.sleep(error.retry_after)
             user = update.effective_user
-            turn = await self.coach.current(user.id, user.language_code or "")
-            script = await self.coach.script_for(user.id, user.language_code or "")
-            note = OutMessage(script.string("error_note").render({}))
-            await self.show(chat_id, (note, *turn.messages))
+            turn = await self.coach.current(user.id, user.language_code or "", "error_note")
+            await self.show(chat_id, turn.messages)
         except Exception as exc:  # the error path must never raise in turn
             log.error("could not tell the person about the error: %s", describe_error(exc))

@@ -36,6 +36,9 @@ class Config:
     token: str = ""
     database_path: Path = ROOT / "mend.sqlite3"
     database_url: str = ""  # postgresql://...: PostgreSQL instead of the SQLite file
+    # PostgreSQL connections one process keeps at most (each replica its own pool): the
+    # server's max_connections must cover this times the number of replicas.
+    database_pool_size: int = 10
     dialogues_dir: Path = ROOT / "dialogues"
     cache_dir: Path = DEFAULT_CACHE_DIR
     protect_content: bool = True  # messages quoting a person's words can't be forwarded
@@ -120,6 +123,7 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
     grace = _number(get("OUTBOX_GRACE_SECONDS", "90"), "OUTBOX_GRACE_SECONDS")
     sweep = _number(get("OUTBOX_SWEEP_SECONDS", "30"), "OUTBOX_SWEEP_SECONDS")
     reclaim = _number(get("CHECKIN_RECLAIM_SECONDS", "300"), "CHECKIN_RECLAIM_SECONDS")
+    pool_size = _count(get("DATABASE_POOL_SIZE", "10"), "DATABASE_POOL_SIZE")
     database_url = get("DATABASE_URL")
     if database_url and not database_url.startswith(POSTGRES_SCHEMES):
         # Not echoed: the URL may carry a password.
@@ -134,6 +138,7 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
         token=get("TELEGRAM_BOT_TOKEN"),
         database_path=Path(get("DATABASE_PATH") or str(ROOT / "mend.sqlite3")),
         database_url=database_url,
+        database_pool_size=pool_size,
         dialogues_dir=Path(get("DIALOGUES_DIR") or str(ROOT / "dialogues")),
         cache_dir=Path(get("CACHE_DIR") or str(DEFAULT_CACHE_DIR)),
         protect_content=_yes_no(get("PROTECT_CONTENT", "true"), "PROTECT_CONTENT"),

@@ -33,6 +33,7 @@ def test_defaults_and_env_file_with_real_environment_winning(tmp_path: Path) -> 
         ({"MAX_CONCURRENT_UPDATES": "0"}, "MAX_CONCURRENT_UPDATES"),
         ({"MAX_WAITING_PER_PERSON": "2.5"}, "MAX_WAITING_PER_PERSON"),
         ({"TURN_TIMEOUT_SECONDS": "-1"}, "TURN_TIMEOUT_SECONDS"),
+        ({"DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE"),
     ],
 )
 def test_mistakes_are_named(tmp_path: Path, environ: dict[str, str], words: str) -> None:

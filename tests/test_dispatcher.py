@@ -205,3 +205,32 @@ async def test_pacer_keeps_to_the_global_rate_and_one_per_chat() -> None:
     start = now[0]
     await pacer.interactive()
     assert now[0] - start < 0.2  # a reply in a conversation does not queue behind a batch
+
+
+async def test_a_batch_still_being_delivered_keeps_its_claims(world) -> None:
+    """A slow send (a long retry_after) must not let another replica take the check-in as
+    stale and send it a second time: the live dispatcher renews its claims."""
+    import asyncio
+
+    store, clock, coach, outbox, _ = world
+    await onboard(coach, store, clock, checkin_time="19:30")
+    clock.advance(hours=2)
+    release = asyncio.Event()
+
+    async def slow(user_id: int, messages: tuple[OutMessage, ...]) -> None:
+        await release.wait()
+        await outbox(user_id, messages)
+
+    reclaim = timedelta(seconds=0.3)
+    dispatcher = Dispatcher(
+        coach, store, slow, UserLocks(), None, DispatchSettings(reclaim_after=reclaim)
+    )
+    delivering = asyncio.create_task(dispatcher.run_once())
+    for _ in range(12):  # 1.2 s on the clock: four reclaim times
+        clock.advance(seconds=0.1)
+        await asyncio.sleep(0.1)
+        assert await store.claim_due(clock(), 10, reclaim) == []  # another replica's look
+    release.set()
+    assert await delivering == 1
+    assert len(outbox.texts()) == 1
+    assert await store.claim_due(clock(), 10, reclaim) == []

@@ -346,6 +346,28 @@ async def test_a_read_only_database_raises_store_unavailable(url: str) -> None:
         assert await s.export_user(1) == before
 
 
+async def test_the_pool_keeps_to_database_pool_size(url: str, tmp_path: Path) -> None:
+    from bot.config import load_config
+    from bot.store.factory import make_store
+
+    config = load_config({"DATABASE_URL": url, "DATABASE_POOL_SIZE": "3"}, tmp_path / "none")
+    store = make_store(config)
+    assert isinstance(store, PostgresStore)
+    await store.open()
+    try:
+        # Twelve people at once share three connections: all served, never more than three.
+        await asyncio.gather(*(store.load(user_id, NOW) for user_id in range(12)))
+        admin = await asyncpg.connect(url)
+        held = await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid != pg_backend_pid()"
+        )
+        await admin.close()
+        assert 1 <= held <= 3
+    finally:
+        await store.close()
+
+
 async def test_connections_the_server_dropped_are_replaced(url: str) -> None:
     async with PostgresStore(url, max_connections=2) as s:
         await s.commit(1, turn(None, SaveAnswer("k", "v")), NOW, update_id=1)

@@ -602,3 +602,17 @@ async def test_checkin_state_reads_the_coded_safety_setting_in_plain(tmp_path: P
         assert state is not None and state.settings.safety == "flagged"
     finally:
         await s.close()
+
+
+async def test_renewed_claims_stay_claimed_and_completed_ones_are_left_alone(store: Store) -> None:
+    await store.commit(1, turn(None, ScheduleFollowUp("f", at(1))), NOW, next_checkin=at(1))
+    await store.commit(2, turn(None), NOW, next_checkin=at(1))
+    items = await store.claim_due(at(2), 10, RECLAIM)
+    assert len(items) == 3
+    await store.complete_checkin(2, at(3), None, at(500))
+    await store.renew_claims(items, at(2) + RECLAIM - MIN)
+    # Not stale at the first claim's reclaim time: renewed.
+    assert await store.claim_due(at(2) + RECLAIM, 10, RECLAIM) == []
+    # Stale once the renewal itself is old; person 2's completed check-in was not revived.
+    again = await store.claim_due(at(2) + 2 * RECLAIM, 10, RECLAIM)
+    assert keys(again) == [("checkin", 1), ("follow_up", 1)]

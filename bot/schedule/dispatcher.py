@@ -2,8 +2,10 @@
 
 Claim, send, mark done. A claim never completed (the process died mid-send) is claimed
 again after `reclaim_after`, so nothing is lost and at most the messages in flight at a
-crash are repeated. No per-person jobs live in memory: start-up and memory do not grow
-with the number of people.
+crash are repeated. A batch still being delivered (slow sends, a long `retry_after`)
+renews its claims well before they go stale, so a live dispatcher's items are never taken
+by another replica and sent twice. No per-person jobs live in memory: start-up and memory
+do not grow with the number of people.
 """
 
 from __future__ import annotations
@@ -86,7 +88,16 @@ class Dispatcher:
         now = self.coach.clock()
         items = await self.store.claim_due(now, self.settings.batch, self.settings.reclaim_after)
         self.backlog = len(items)
-        results = await asyncio.gather(*(self._deliver(i) for i in items), return_exceptions=True)
+        pending = dict.fromkeys(items)
+        renewing = asyncio.create_task(self._renew(pending))
+        try:
+            results = await asyncio.gather(
+                *(self._deliver_then_release(i, pending) for i in items), return_exceptions=True
+            )
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
         for result in results:
             if isinstance(result, Exception):
                 # Left claimed: it is tried again after `reclaim_after`, so nothing is lost.
@@ -105,6 +116,22 @@ class Dispatcher:
                     # Their zone may have changed since the last check-in: as for a turn.
                     next_at = replan(state.settings, now, state.last_sent_at, state.last_local_date)
                     await self.store.complete_checkin(user_id, now, None, next_at)
+
+    async def _renew(self, pending: dict[DueItem, None]) -> None:
+        """Renew the claims of the items not yet delivered, at a third of the reclaim time."""
+        every = max(self.settings.reclaim_after.total_seconds() / 3, 0.01)
+        while pending:
+            await asyncio.sleep(every)
+            try:
+                await self.store.renew_claims(list(pending), self.coach.clock())
+            except Exception as exc:  # a missed renewal only risks a repeat, never a loss
+                log.warning("renewing claims failed: %s", describe_error(exc))
+
+    async def _deliver_then_release(self, item: DueItem, pending: dict[DueItem, None]) -> None:
+        try:
+            await self._deliver(item)
+        finally:
+            pending.pop(item, None)
 
     async def _deliver(self, item: DueItem) -> None:
         async with self.locks.hold(item.user_id):

@@ -22,7 +22,12 @@ def make_store(config: Config) -> Store:
         # Imported here: a SQLite-only run never loads asyncpg.
         from bot.store.postgres import PostgresStore
 
-        return PostgresStore(config.database_url, cipher, defaults=config.defaults())
+        return PostgresStore(
+            config.database_url,
+            cipher,
+            defaults=config.defaults(),
+            max_connections=config.database_pool_size,
+        )
     from bot.store.sqlite import SqliteStore
 
     return SqliteStore(config.database_path, cipher, defaults=config.defaults())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, assert_never
@@ -398,6 +399,21 @@ class MemoryStore:
                 row["status"], row["claimed_at"] = "claimed", now_text
             items.append(DueItem(kind, item_id, user_id, flow, node, parse_utc(due_at)))
         return items
+
+    async def renew_claims(self, items: Sequence[DueItem], now: datetime) -> None:
+        self._check_open()
+        now_text = utc_text(now)
+        for item in items:
+            person = self._people.get(item.user_id)
+            if person is None:
+                continue
+            if item.kind == "checkin":
+                if person.checkin_claimed_at is not None:
+                    person.checkin_claimed_at = now_text
+                continue
+            for row in person.follow_ups:
+                if row["id"] == item.id and row["status"] == "claimed":
+                    row["claimed_at"] = now_text
 
     async def complete_checkin(
         self, user_id: int, sent_at: datetime, local_date: date | None, next_at: datetime | None

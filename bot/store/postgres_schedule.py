@@ -3,6 +3,7 @@ several replicas never share one), completed, planned; and `BulkLoad` for benchm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import asyncpg  # type: ignore[import-untyped]
@@ -35,6 +36,24 @@ class PostgresSchedule(PostgresBase):
             )
             for r in rows
         ]
+
+    async def renew_claims(self, items: Sequence[DueItem], now: datetime) -> None:
+        now = utc(now)
+        checkins = [i.user_id for i in items if i.kind == "checkin"]
+        follow_ups = [i.id for i in items if i.kind != "checkin"]
+        async with self._transaction() as conn:
+            await conn.execute(
+                "UPDATE users SET checkin_claimed_at = $1"
+                " WHERE user_id = ANY($2::bigint[]) AND checkin_claimed_at IS NOT NULL",
+                now,
+                checkins,
+            )
+            await conn.execute(
+                "UPDATE follow_ups SET claimed_at = $1"
+                " WHERE id = ANY($2::bigint[]) AND status = 'claimed'",
+                now,
+                follow_ups,
+            )
 
     async def complete_checkin(
         self, user_id: int, sent_at: datetime, local_date: date | None, next_at: datetime | None

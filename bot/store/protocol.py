@@ -8,6 +8,7 @@ Datetimes given to the store must be timezone-aware; they are kept in UTC.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -139,6 +140,11 @@ class Store(Protocol):
         """Claim up to `limit` items due at `now` (daily check-ins of active people with
         check-ins on, and pending follow-ups), oldest first, in one transaction. A claim
         older than `reclaim_after` that was never completed is claimed again."""
+
+    async def renew_claims(self, items: Sequence[DueItem], now: datetime) -> None:
+        """Still delivering `items` (a slow send, a long `retry_after`): their claims are
+        renewed to `now`, so no other dispatcher takes them as stale. Items completed
+        meanwhile are left alone."""
 
     async def complete_checkin(
         self, user_id: int, sent_at: datetime, local_date: date | None, next_at: datetime | None

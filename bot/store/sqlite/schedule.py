@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from bot.store.codec import parse_utc, utc_text
@@ -80,6 +81,21 @@ class Schedule(SqliteBase):
             )
             for r in rows
         ]
+
+    async def renew_claims(self, items: Sequence[DueItem], now: datetime) -> None:
+        now_text = utc_text(now)
+        checkins = [(now_text, i.user_id) for i in items if i.kind == "checkin"]
+        follow_ups = [(now_text, i.id) for i in items if i.kind != "checkin"]
+        async with self._transaction() as conn:
+            await conn.executemany(
+                "UPDATE users SET checkin_claimed_at = ?"
+                " WHERE user_id = ? AND checkin_claimed_at IS NOT NULL",
+                checkins,
+            )
+            await conn.executemany(
+                "UPDATE follow_ups SET claimed_at = ? WHERE id = ? AND status = 'claimed'",
+                follow_ups,
+            )
 
     async def complete_checkin(
         self, user_id: int, sent_at: datetime, local_date: date | None, next_at: datetime | None

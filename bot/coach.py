@@ -115,8 +115,9 @@ class Coach:
         await self.store.reply_sent(user_id, update_id)
 
     async def unsent(self, older_than: datetime, limit: int = 100) -> list[Reply]:
-        """Replies committed at or before `older_than` that never reached Telegram."""
-        return await self.store.unsent_replies(older_than, limit)
+        """Replies committed at or before `older_than` that never reached Telegram, taken
+        for sending now: no other replica's sweeper takes them until they are owed again."""
+        return await self.store.unsent_replies(older_than, limit, taken_at=self.clock())
 
     async def current(self, user_id: int, telegram_language: str = "", note: str = "") -> Turn:
         """Where the person is, shown again without changing anything; after the string

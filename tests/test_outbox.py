@@ -60,6 +60,23 @@ async def test_a_committed_reply_waits_in_the_outbox_until_sent(store: Store) ->
     assert await store.unsent_replies(NOW, 10) == []
 
 
+async def test_a_taken_reply_is_not_taken_again_until_it_is_owed_again(store: Store) -> None:
+    for update_id in (100, 101):
+        assert await store.commit(7, reply_turn(), NOW, update_id=update_id)
+    grace = timedelta(seconds=90)
+    later = NOW + grace  # a sweeper's clock: what is older than the grace is owed
+    taken = await store.unsent_replies(later - grace, 1, taken_at=later)
+    assert [r.update_id for r in taken] == [100]  # oldest first, up to the limit
+    # Another replica's sweeper at the same moment takes only the other one, then none.
+    others = await store.unsent_replies(later - grace, 10, taken_at=later)
+    assert [r.update_id for r in others] == [101]
+    assert await store.unsent_replies(later - grace, 10, taken_at=later) == []
+    # The taker died without sending: owed again once its take is as old as the grace.
+    again = await store.unsent_replies(later, 10, taken_at=later + grace)
+    assert [r.update_id for r in again] == [100, 101]
+    assert await store.unsent_reply(7, 100) is not None  # taking never loses a reply
+
+
 async def test_no_update_id_or_nothing_to_say_keeps_nothing(store: Store) -> None:
     assert await store.commit(7, reply_turn(), NOW)  # the console and the schedule
     assert await store.commit(7, Turn((), (), Session()), NOW, update_id=5)

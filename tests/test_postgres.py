@@ -346,6 +346,21 @@ async def test_a_read_only_database_raises_store_unavailable(url: str) -> None:
         assert await s.export_user(1) == before
 
 
+async def test_two_replicas_sweepers_never_take_the_same_owed_reply(
+    replicas: tuple[PostgresStore, PostgresStore],
+) -> None:
+    one, two = replicas
+    reply = Turn((OutMessage("hello"),), (), Session())
+    for user_id in range(1, 41):
+        await one.commit(user_id, reply, NOW, update_id=user_id)
+    taken = await asyncio.gather(
+        *(store.unsent_replies(NOW, 5, taken_at=LATER) for store in (one, two) for _ in range(6))
+    )  # twelve sweeps at once on two replicas, each taking what is older than its grace
+    ids = [r.user_id for batch in taken for r in batch]
+    assert len(ids) == len(set(ids)) == 40
+    assert await one.unsent_replies(NOW, 50, taken_at=LATER) == []
+
+
 async def test_the_pool_keeps_to_database_pool_size(url: str, tmp_path: Path) -> None:
     from bot.config import load_config
     from bot.store.factory import make_store

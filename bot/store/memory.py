@@ -263,7 +263,9 @@ class MemoryStore:
             return None
         return decode_reply(user_id, update_id, person.outbox[update_id][0])
 
-    async def unsent_replies(self, older_than: datetime, limit: int) -> list[Reply]:
+    async def unsent_replies(
+        self, older_than: datetime, limit: int, *, taken_at: datetime | None = None
+    ) -> list[Reply]:
         self._check_open()
         cutoff = utc_text(older_than)
         rows = sorted(
@@ -271,8 +273,11 @@ class MemoryStore:
             for user_id, person in self._people.items()
             for update_id, (body, at) in person.outbox.items()
             if at <= cutoff
-        )
-        return [decode_reply(u, i, body) for _, u, i, body in rows[:limit]]
+        )[:limit]
+        if taken_at is not None:
+            for at, user_id, update_id, body in rows:
+                self._people[user_id].outbox[update_id] = (body, max(at, utc_text(taken_at)))
+        return [decode_reply(u, i, body) for _, u, i, body in rows]
 
     async def reply_sent(self, user_id: int, update_id: int) -> None:
         self._check_open()

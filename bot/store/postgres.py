@@ -70,6 +70,7 @@ from bot.store.postgres_sql import (
     LOAD,
     PRUNE_UPDATES,
     SAVE_REPLY_AND_PRUNE,
+    TAKE_UNSENT,
     TURN_HEAD,
     effect_statement,
     utc,
@@ -238,14 +239,19 @@ class PostgresStore(PostgresExport, PostgresSchedule):
             )
         return None if row is None else self._reply(row)
 
-    async def unsent_replies(self, older_than: datetime, limit: int) -> list[Reply]:
-        async with self._connection() as conn:
-            rows = await conn.fetch(
-                "SELECT user_id, update_id, body FROM outbox WHERE created_at <= $1"
-                " ORDER BY created_at, user_id, update_id LIMIT $2",
-                utc(older_than),
-                int(limit),
-            )
+    async def unsent_replies(
+        self, older_than: datetime, limit: int, *, taken_at: datetime | None = None
+    ) -> list[Reply]:
+        async with self._connection() as conn:  # one statement: its own transaction
+            if taken_at is None:
+                rows = await conn.fetch(
+                    "SELECT user_id, update_id, body FROM outbox WHERE created_at <= $1"
+                    " ORDER BY created_at, user_id, update_id LIMIT $2",
+                    utc(older_than),
+                    int(limit),
+                )
+            else:
+                rows = await conn.fetch(TAKE_UNSENT, utc(older_than), int(limit), utc(taken_at))
         return [self._reply(row) for row in rows]
 
     async def reply_sent(self, user_id: int, update_id: int) -> None:

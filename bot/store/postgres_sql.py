@@ -319,3 +319,18 @@ def effect_statement(
             return None  # carried out by the caller (the Coach), not by the store
         case _:
             assert_never(effect)
+
+
+# The outbox sweeper's take: owed replies, locked SKIP LOCKED so two replicas' sweepers
+# never take one reply, their age restarted so neither takes it again before it is owed.
+TAKE_UNSENT = """
+WITH owed AS (
+  SELECT user_id, update_id, created_at FROM outbox WHERE created_at <= $1
+   ORDER BY created_at, user_id, update_id LIMIT $2 FOR UPDATE SKIP LOCKED
+), taken AS (
+  UPDATE outbox AS o SET created_at = GREATEST(o.created_at, $3)
+    FROM owed WHERE o.user_id = owed.user_id AND o.update_id = owed.update_id
+  RETURNING o.user_id, o.update_id, o.body, owed.created_at AS was
+)
+SELECT user_id, update_id, body FROM taken ORDER BY was, user_id, update_id
+"""

@@ -116,8 +116,15 @@ class Store(Protocol):
     async def unsent_reply(self, user_id: int, update_id: int) -> Reply | None:
         """The reply `commit` stored for this update, if it was never marked sent."""
 
-    async def unsent_replies(self, older_than: datetime, limit: int) -> list[Reply]:
-        """Replies stored at or before `older_than` and never marked sent, oldest first."""
+    async def unsent_replies(
+        self, older_than: datetime, limit: int, *, taken_at: datetime | None = None
+    ) -> list[Reply]:
+        """Replies stored at or before `older_than` and never marked sent, oldest first.
+
+        With `taken_at`, they are also taken, atomically: their age restarts at `taken_at`,
+        so a sweeper on another replica does not send them too until they are owed again
+        (the taker died before marking them sent). Rows another replica is taking at the
+        same moment are skipped, not waited for."""
 
     async def reply_sent(self, user_id: int, update_id: int) -> None:
         """The reply reached Telegram: forget it."""

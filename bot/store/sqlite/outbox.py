@@ -52,13 +52,23 @@ class Outbox(SqliteBase):
             )
         return None if row is None else self._reply(row)
 
-    async def unsent_replies(self, older_than: datetime, limit: int) -> list[Reply]:
-        async with self._connection() as conn:
-            rows = await conn.execute_fetchall(
-                "SELECT user_id, update_id, body FROM outbox WHERE created_at <= ?"
-                " ORDER BY created_at, user_id, update_id LIMIT ?",
-                (utc_text(older_than), limit),
+    async def unsent_replies(
+        self, older_than: datetime, limit: int, *, taken_at: datetime | None = None
+    ) -> list[Reply]:
+        async with self._transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT user_id, update_id, body FROM outbox WHERE created_at <= ?"
+                    " ORDER BY created_at, user_id, update_id LIMIT ?",
+                    (utc_text(older_than), limit),
+                )
             )
+            if taken_at is not None:
+                await conn.executemany(
+                    "UPDATE outbox SET created_at = max(created_at, ?)"
+                    " WHERE user_id = ? AND update_id = ?",
+                    [(utc_text(taken_at), row[0], row[1]) for row in rows],
+                )
         return [self._reply(row) for row in rows]
 
     async def reply_sent(self, user_id: int, update_id: int) -> None:

@@ -432,10 +432,10 @@ async def checkin_message(path: Path) -> dict[str, Any]:
     from bot.core.events import Due
     from bot.core.session import Settings
     from bot.script_loader import load_script
-    from bot.store.memory import MemoryStore
+    from bot.store.sqlite import SqliteStore
     from bot.telegram.render import keyboard
 
-    store = MemoryStore()
+    store = SqliteStore(Path(tempfile.mkdtemp()) / "discreet.sqlite3")
     await store.open()
     await store.bulk_create_users([(1, T0, Settings(discreet=True), T0)])
     script = load_script(ROOT / "dialogues").script

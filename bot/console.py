@@ -17,17 +17,14 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
-from bot.coach import Coach, system_clock
+from bot.bootstrap import load_runtime
+from bot.coach import Coach
 from bot.config import ConfigError, load_config
 from bot.core.commands import parse_command
 from bot.core.events import ChooseLanguage, Command, Event, Hello, Press, SendText
 from bot.core.progress_history import sparkline
 from bot.core.turn import Button, Export, OutMessage, ShowChart, Turn
 from bot.locks import UserLocks
-from bot.schedule.dispatcher import Dispatcher
-from bot.script_loader import load_or_explain
-from bot.store.crypto import BadKey
-from bot.store.factory import make_store
 from bot.store.protocol import SchemaTooNew, StoreUnavailable
 
 CONSOLE_USER = -1  # Telegram user ids are positive, so the local person never collides
@@ -150,20 +147,19 @@ async def _main(language: str) -> int:
     except ConfigError as exc:
         print(f"Configuration problem: {exc}", file=sys.stderr)
         return 2
-    script = load_or_explain(config.dialogues_dir, "coach", config.cache_dir)
-    if script is None:
-        return 1
+    runtime, code = load_runtime(config, "coach")
+    if runtime is None:
+        return code
+    store = runtime.store
     try:
-        store = make_store(config)  # SQLite, or PostgreSQL with DATABASE_URL
         await store.open()
-    except (SchemaTooNew, StoreUnavailable, BadKey) as exc:
+    except (SchemaTooNew, StoreUnavailable) as exc:
         print(f"Database problem: {exc}", file=sys.stderr)
         return 1
-    coach = Coach(script, store, system_clock)
-    locks = UserLocks()
-    console = Console(coach, locks, language=language)
+    console = Console(runtime.coach, runtime.locks, language=language)
     stop = asyncio.Event()
-    dispatcher = Dispatcher(coach, store, console.deliver, locks)
+    # Unpaced: one person at a terminal is far below any rate limit.
+    dispatcher = runtime.dispatcher(console.deliver, paced=False)
     task = asyncio.create_task(dispatcher.run(stop))
     try:
         print("Mend console. Numbers press buttons; /menu, /cancel, /quit.\n")

@@ -23,7 +23,7 @@ from bot.core.session import Session, Settings
 from bot.core.turn import ChangeSetting, CompleteFlow, Effect, OutMessage, SaveAnswer, Turn
 from bot.locks import UserLocks
 from bot.schedule.dispatcher import Dispatcher, DispatchSettings
-from bot.store import MemoryStore, SqliteStore, Store
+from bot.store import SqliteStore, Store
 from tests.harness import FakeClock, real_script
 
 USER = 42
@@ -42,9 +42,9 @@ class Outbox:
     clock: FakeClock
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    s: Store = SqliteStore(tmp_path / "mend.db") if request.param == "sqlite" else MemoryStore()
+    s: Store = SqliteStore(tmp_path / "mend.db")
     await s.open()
     yield s
     await s.close()

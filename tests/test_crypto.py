@@ -20,7 +20,7 @@ from bot.core.turn import (
     SaveJournal,
     Turn,
 )
-from bot.store import MemoryStore, SqliteStore, StoreUnavailable
+from bot.store import SqliteStore, StoreUnavailable
 from bot.store.crypto import (
     PAD_MIN,
     BadKey,
@@ -235,12 +235,6 @@ async def test_plain_values_stay_readable_when_encryption_is_turned_on(tmp_path:
         await store.commit(2, everything(after), NOW)
         await check_readable(store, 2, after)
     assert not on_disk(path, after)
-
-
-async def test_the_memory_store_accepts_a_cipher() -> None:
-    async with MemoryStore(TextCipher(KEY)) as store:
-        await store.commit(1, everything("words"), NOW)
-        assert (await store.load(1, NOW)).answers == {"what_happened": "words"}
 
 
 # -- rotation ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +16,8 @@ from bot.locks import UserLocks
 from bot.schedule.blocked import Blocked
 from bot.schedule.dispatcher import Dispatcher, DispatchSettings
 from bot.schedule.pacer import Pacer
-from bot.store.memory import MemoryStore
 from bot.store.protocol import Store
+from bot.store.sqlite import SqliteStore
 from bot.telegram.sender import record_blocked
 from tests.harness import FakeClock, real_script
 
@@ -45,8 +46,8 @@ class Outbox:
 
 
 @pytest.fixture
-async def world():
-    store = MemoryStore()
+async def world(tmp_path: Path):
+    store = SqliteStore(tmp_path / "mend.sqlite3")
     await store.open()
     clock = FakeClock(datetime(2026, 11, 29, 18, 0, tzinfo=UTC))  # 19:00 in Berlin
     coach = Coach(real_script(), store, clock)
@@ -56,7 +57,7 @@ async def world():
     await store.close()
 
 
-async def onboard(coach: Coach, store: MemoryStore, clock: FakeClock, **settings: object) -> None:
+async def onboard(coach: Coach, store: SqliteStore, clock: FakeClock, **settings: object) -> None:
     """A person who finished onboarding with these settings (and so has a plan)."""
     from bot.core.engine import step
     from bot.core.turn import ChangeSetting, CompleteFlow

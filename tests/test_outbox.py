@@ -20,7 +20,7 @@ from bot.core.session import Session
 from bot.core.turn import Button, Export, OutMessage, SaveAnswer, Turn
 from bot.locks import UserLocks
 from bot.schedule.outbox_sweeper import OutboxSweeper
-from bot.store import MemoryStore, SqliteStore, Store
+from bot.store import SqliteStore, Store
 from bot.store.crypto import TextCipher, generate_key
 from bot.store.outbox import Reply
 from tests.fakebot import FakeBotApi
@@ -39,9 +39,9 @@ def reply_turn(text: str = SECRET) -> Turn:
     return Turn((message,), (SaveAnswer("a", text), Export()), Session())
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    s: Store = SqliteStore(tmp_path / "mend.db") if request.param == "sqlite" else MemoryStore()
+    s: Store = SqliteStore(tmp_path / "mend.db")
     await s.open()
     yield s
     await s.close()

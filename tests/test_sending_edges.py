@@ -20,7 +20,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
 from bot.core.turn import OutMessage, Turn
-from bot.store.memory import MemoryStore
+from bot.store.sqlite import SqliteStore
 from bot.telegram.app import MendBot
 from bot.telegram.sender import MAX_ATTEMPTS, MaybeSent, Sender, SendFailed
 from tests.fakebot import FakeBotApi
@@ -50,6 +50,10 @@ async def short_read_timeout(bot: MendBot, fake: FakeBotApi) -> AsyncIterator[No
 
 
 # -- 1. blocked, then back ---------------------------------------------------------------------
+
+
+# The senders below never reach their store: it is never opened, so no file is made.
+UNOPENED = Path("never-opened.sqlite3")
 
 
 async def test_a_person_who_blocked_and_came_back_gets_their_checkins_again(
@@ -83,8 +87,8 @@ async def test_a_person_who_blocked_and_came_back_gets_their_checkins_again(
         assert [m.text for m in user.messages()].count(NOTE) == 1
 
 
-async def test_coming_back_drops_a_stale_plan_so_it_is_planned_afresh() -> None:
-    store = MemoryStore()
+async def test_coming_back_drops_a_stale_plan_so_it_is_planned_afresh(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "mend.sqlite3")
     await store.open()
     session = await store.load(1, START)
     await store.commit(1, Turn((), (), session), START, next_checkin=START)
@@ -135,7 +139,7 @@ async def test_retry_after_waits_and_past_the_cap_fails_explicitly() -> None:
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    sender = Sender(MemoryStore(), sleep)
+    sender = Sender(SqliteStore(UNOPENED), sleep)
     answers: list[object] = [RetryAfter(2), "ok"]
 
     async def send() -> str:
@@ -197,7 +201,7 @@ async def test_timeouts_retry_only_where_repeating_is_harmless() -> None:
     async def no_wait(seconds: float) -> None:
         pass
 
-    sender = Sender(MemoryStore(), no_wait)
+    sender = Sender(SqliteStore(UNOPENED), no_wait)
     calls: list[str] = []
 
     def failing_once(exc: Exception) -> object:
@@ -235,7 +239,7 @@ async def test_repeated_server_errors_end_in_send_failed_after_bounded_retries()
     async def no_wait(seconds: float) -> None:
         pass
 
-    sender = Sender(MemoryStore(), no_wait)
+    sender = Sender(SqliteStore(UNOPENED), no_wait)
     calls: list[int] = []
 
     async def broken() -> str:

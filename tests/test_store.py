@@ -1,4 +1,4 @@
-"""The store: a real SQLite file (tmp_path), and the in-memory fake held to the same behaviour."""
+"""The store: a real SQLite file (tmp_path), and PostgreSQL held to the same behaviour."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ from bot.core.turn import (
 )
 from bot.store import (
     Commitment,
-    MemoryStore,
     SchemaTooNew,
     SqliteStore,
     Store,
@@ -76,13 +75,13 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "mend.sqlite3"
 
 
-@pytest.fixture(params=["sqlite", "memory", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     if request.param == "postgres":
         async with postgres_store() as pg:
             yield pg
         return
-    s: Store = SqliteStore(db_path(tmp_path)) if request.param == "sqlite" else MemoryStore()
+    s: Store = SqliteStore(db_path(tmp_path))
     await s.open()
     yield s
     await s.close()
@@ -407,7 +406,7 @@ async def test_concurrent_commits_all_land(store: Store) -> None:
 
 async def test_not_open_is_an_error(tmp_path: Path) -> None:
     pg = PostgresStore("postgresql://postgres@127.0.0.1:1/never")  # never connects
-    for s in (SqliteStore(db_path(tmp_path)), MemoryStore(), pg):
+    for s in (SqliteStore(db_path(tmp_path)), pg):
         with pytest.raises(RuntimeError, match="not open"):
             await s.load(1, NOW)
 
@@ -469,11 +468,6 @@ async def export_script(s: Store) -> list[object]:
     loads = [await s.load(u, LATER) for u in (1, 2, 3)]
     states = [await s.checkin_state(u) for u in (1, 2, 3, 4)]
     return [claimed, loads, states, *[await s.export_user(u) for u in (1, 2, 3, 4)]]
-
-
-async def test_memory_store_exports_what_sqlite_exports(tmp_path: Path) -> None:
-    async with SqliteStore(db_path(tmp_path)) as sqlite_store, MemoryStore() as memory_store:
-        assert await export_script(memory_store) == await export_script(sqlite_store)
 
 
 async def test_postgres_store_exports_what_sqlite_exports(tmp_path: Path) -> None:

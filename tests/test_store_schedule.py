@@ -1,5 +1,5 @@
 """The store's schedule (claims, completions), the promise ledger, progress facts, and the
-migration of a schema-1 database. Real SQLite files (tmp_path) and the in-memory fake."""
+migration of a schema-1 database. Real SQLite files (tmp_path) and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from bot.core.turn import (
     ScheduleFollowUp,
     Turn,
 )
-from bot.store import MemoryStore, SqliteStore, Store
+from bot.store import SqliteStore, Store
 from bot.store.bulk import BulkStore
 from bot.store.protocol import NOT_REPLANNED, CheckinState, DueItem
 from bot.store.sqlite import _CLAIMABLE, load_migrations
@@ -44,15 +44,13 @@ def turn(position: Position | None = None, *effects: Effect) -> Turn:
     return Turn(messages=(), effects=effects, session=Session(position=position))
 
 
-@pytest.fixture(params=["sqlite", "memory", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     if request.param == "postgres":
         async with postgres_store() as pg:
             yield pg
         return
-    s: Store = (
-        SqliteStore(tmp_path / "mend.sqlite3") if request.param == "sqlite" else MemoryStore()
-    )
+    s: Store = SqliteStore(tmp_path / "mend.sqlite3")
     await s.open()
     yield s
     await s.close()

@@ -1,7 +1,10 @@
-"""Persistence: the `Store` interface and its SQLite and in-memory implementations."""
+"""Persistence: the `Store` interface and its SQLite and PostgreSQL implementations.
+
+There is no in-memory fake: tests run on SQLite files in a temporary folder (as fast for
+what they do, and the very code the bot runs), and on PostgreSQL where the suite must.
+"""
 
 from bot.store.crypto import BadKey, CannotDecrypt, KeyMissing, TextCipher, generate_key
-from bot.store.memory import MemoryStore
 from bot.store.protocol import (
     NOT_REPLANNED,
     CheckinState,
@@ -23,7 +26,6 @@ __all__ = [
     "Commitment",
     "DueItem",
     "KeyMissing",
-    "MemoryStore",
     "NotReplanned",
     "SchemaTooNew",
     "SqliteStore",

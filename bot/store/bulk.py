@@ -1,7 +1,7 @@
 """Loading many people at once: for benchmarks (bench/) and their tests, never the bot.
 
 Kept out of the production `Store` protocol, so a new store (PostgreSQL) need not carry
-it; `SqliteStore` and `MemoryStore` both provide it.
+it; `SqliteStore` and `PostgresStore` both provide it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The store's narrow interface: what the shells and the scheduler may ask of persistence.
 
-Two implementations: `SqliteStore` (aiosqlite, one file) and `MemoryStore` (a fake for fast
-tests). The interface is small enough that a PostgreSQL implementation can follow.
+Two implementations: `SqliteStore` (aiosqlite, one file; the default) and `PostgresStore`
+(asyncpg; for replicas). Tests run every store test against both.
 
 Datetimes given to the store must be timezone-aware; they are kept in UTC.
 """

@@ -1,6 +1,7 @@
-"""The composition root: one function builds the whole bot from settings.
+"""The Telegram bot: python-telegram-bot and our intake on top of the shared runtime.
 
-Only here are the store, the clock, the script and python-telegram-bot wired together.
+The runtime (store, clock, script, coach, locks, pacing, dispatcher) is wired in
+`bot.bootstrap`, the one composition root; here only the Telegram shell is added.
 """
 
 from __future__ import annotations
@@ -17,19 +18,14 @@ from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
-from bot.coach import Clock, Coach, system_clock
+from bot.bootstrap import Runtime, build_runtime, load_runtime
+from bot.coach import Clock, system_clock
 from bot.config import Config, ConfigError, load_config
 from bot.core.commands import COMMANDS
 from bot.core.model import Script
-from bot.locks import UserLocks
 from bot.log_privacy import describe_error, install_on_root
-from bot.schedule.dispatcher import Dispatcher, DispatchSettings
+from bot.schedule.dispatcher import Dispatcher
 from bot.schedule.outbox_sweeper import OutboxSweeper
-from bot.schedule.pacer import Pacer
-from bot.schedule.shared_pacer import SharedPacer
-from bot.script_loader import load_or_explain
-from bot.store.crypto import BadKey
-from bot.store.factory import make_store, shared_send_budget
 from bot.store.protocol import SchemaTooNew, Store, StoreUnavailable
 from bot.telegram.intake import Intake, Poller
 from bot.telegram.metrics import Metrics, Reading
@@ -204,11 +200,13 @@ class MendBot:
 
 
 def build_bot(config: Config, script: Script, store: Store, clock: Clock = system_clock) -> MendBot:
+    return bot_on(build_runtime(config, script, store, clock))
+
+
+def bot_on(runtime: Runtime) -> MendBot:
+    """The Telegram shell, its intake and its outbox sweeper on a wired runtime."""
     silence_private_loggers()
-    locks = UserLocks()
-    budget = shared_send_budget(store)  # replicas on PostgreSQL share one send rate
-    coach = Coach(script, store, clock, shared_store=budget is not None)
-    pacer = Pacer(config.send_rate) if budget is None else SharedPacer(budget, config.send_rate)
+    config, store, coach, locks = runtime.config, runtime.store, runtime.coach, runtime.locks
     # PTB's Application is kept for the Bot's lifecycle and the handlers (errors still reach
     # shell.on_error); its Updater and job queue are not used: updates come through ours.
     app = (
@@ -221,23 +219,9 @@ def build_bot(config: Config, script: Script, store: Store, clock: Clock = syste
         .build()
     )
     shell = TelegramShell(
-        coach, Sender(store), app.bot, pacer, protect_content=config.protect_content
+        coach, Sender(store), app.bot, runtime.pacer, protect_content=config.protect_content
     )
-    dispatcher = Dispatcher(
-        coach,
-        store,
-        shell.deliver,
-        locks,
-        pacer,
-        DispatchSettings(
-            # Claim about two seconds' sending at a time: a replica that dies holding a
-            # claim delays only those, and replicas share what is due.
-            batch=max(20, min(200, int(config.send_rate * 2))),
-            interval_seconds=config.dispatch_interval,
-            reclaim_after=timedelta(seconds=config.checkin_reclaim),
-            replan_seconds=config.replan_interval,
-        ),
-    )
+    dispatcher = runtime.dispatcher(shell.deliver)
     app.add_handler(TypeHandler(Update, shell.on_update))
     app.add_error_handler(shell.on_error)
     intake = Intake(
@@ -251,7 +235,7 @@ def build_bot(config: Config, script: Script, store: Store, clock: Clock = syste
         coach,
         shell.resend,
         locks,
-        clock,
+        runtime.clock,
         grace=timedelta(seconds=config.outbox_grace),
         interval_seconds=config.outbox_sweep_interval,
     )
@@ -293,15 +277,10 @@ def main() -> int:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     configure_logging(config.log_level)
-    script = load_or_explain(config.dialogues_dir, "bot", config.cache_dir)
-    if script is None:
-        return 1
-    try:
-        store = make_store(config)  # SQLite, or PostgreSQL with DATABASE_URL
-    except BadKey as exc:
-        print(f"ENCRYPTION_KEY problem: {exc}", file=sys.stderr)
-        return 2
-    bot = build_bot(config, script, store)
+    runtime, code = load_runtime(config, "bot")
+    if runtime is None:
+        return code
+    bot = bot_on(runtime)
     try:
         asyncio.run(bot.serve())
     except (SchemaTooNew, StoreUnavailable) as exc:

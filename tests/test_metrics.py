@@ -38,8 +38,8 @@ async def test_health_and_metrics_count_what_happened_and_name_nobody(
                      "mend_due_backlog", "mend_checkins_total"):  # fmt: skip
             assert name in metrics
         assert "4242" not in metrics  # totals only: no person's id
-        # Closing: the balancer is told to stop sending here before the port goes.
-        bot.intake._closing = True
+        # Closing (as at SIGTERM): the balancer is told to stop sending here before the
+        # port goes, while the webhook server still answers.
+        assert await bot.intake.close(0.5, abandon_queued=False) == 0
         closing = await client.get(f"{base}/healthz")
         assert closing.status_code == 503
-        bot.intake._closing = False

@@ -92,7 +92,7 @@ class Coach:
 
     async def _commit(self, user_id: int, turn: Turn, now: datetime, update_id: int | None) -> bool:
         """The store's commit, with the next check-in when the core says the turn moved it."""
-        if not replans(turn):
+        if not replans(turn, self.script):
             return await self.store.commit(user_id, turn, now, update_id=update_id)
         # The planner decides from when the last check-in went out; the store knows that.
         state = await self.store.checkin_state(user_id)
@@ -136,7 +136,8 @@ class Coach:
         CLDR locale its dates are written in."""
         now = self.clock()
         session = await self.store.load(user_id, now)
-        days = history(await self.store.export_user(user_id), session.settings.timezone, now)
+        data = await self.store.export_user(user_id)
+        days = history(data, session.settings.timezone, now, self.script)
         script = self._script(session)
         strings = script.strings
         caption = strings["chart.caption"].render(summary(days))

@@ -173,12 +173,12 @@ def test_which_turns_replan() -> None:
     def turn(*effects: Effect) -> Turn:
         return Turn((), effects, Session())
 
-    assert replans(turn(ChangeSetting("timezone", TOKYO)))
-    assert replans(turn(ChangeSetting("paused_until", "")))
-    assert replans(turn(CompleteFlow("onboarding")))  # the first plan
-    assert not replans(turn(ChangeSetting("discreet", True)))
-    assert not replans(turn(CompleteFlow("checkin"), SaveAnswer("a", "b")))
-    assert not replans(turn())
+    assert replans(turn(ChangeSetting("timezone", TOKYO)), real_script())
+    assert replans(turn(ChangeSetting("paused_until", "")), real_script())
+    assert replans(turn(CompleteFlow("onboarding")), real_script())  # the first plan
+    assert not replans(turn(ChangeSetting("discreet", True)), real_script())
+    assert not replans(turn(CompleteFlow("checkin"), SaveAnswer("a", "b")), real_script())
+    assert not replans(turn(), real_script())
 
 
 def test_the_coach_names_no_flow_and_inspects_no_effect() -> None:

@@ -54,7 +54,7 @@ def test_all_broken_fixtures_at_once_report_every_error() -> None:
 def test_missing_required_flows_and_strings_are_errors() -> None:
     result = compile_script({"only.yaml": "version: 1\nkind: strings\nstrings: {}\n"})
     messages = " ".join(d.message for d in result.errors)
-    assert "'menu' flow" in messages and "'onboarding' flow" in messages
+    assert "'menu' role" in messages and "'onboarding' role" in messages
     assert "missing string 'stale_button'" in messages
 
 

@@ -89,12 +89,33 @@ def test_a_missing_string_with_no_near_key_is_reported_at_the_first_strings_file
 
 
 def test_the_engines_requirements_are_one_value_the_compiler_is_given() -> None:
-    requires = dataclasses.replace(ENGINE, flows=(*ENGINE.flows, "journey"))
+    requires = dataclasses.replace(ENGINE, roles=(*ENGINE.roles, "checkin"))
     result = compile_script(fixture_sources(), requires)
-    assert [d.message for d in result.errors] == ["missing the 'journey' flow the coach needs"]
-    fewer = dataclasses.replace(ENGINE, commands=(*ENGINE.commands, "dance"))
-    messages = [d.message for d in compile_script(fixture_sources(), fewer).errors]
-    assert messages == ["missing string 'command.dance' (add it to a 'kind: strings' file)"]
+    assert [d.message for d in result.errors] == [
+        "no flow plays the 'checkin' role the coach needs (add 'role: checkin')"
+    ]
+    more = dataclasses.replace(
+        ENGINE, commands=(*ENGINE.commands, "dance"), flow_commands=(*ENGINE.flow_commands, "dance")
+    )
+    messages = [d.message for d in compile_script(fixture_sources(), more).errors]
+    assert messages == [
+        "no flow opens /dance (add 'command: dance' to its header)",
+        "missing string 'command.dance' (add it to a 'kind: strings' file)",
+    ]
+
+
+def test_roles_and_commands_are_checked_where_a_flow_declares_them() -> None:
+    sources = fixture_sources()
+    menu = next(p for p in sources if p.endswith("base/menu.yaml"))
+    help_path = next(p for p in sources if p.endswith("base/help.yaml"))
+    sources[menu] = sources[menu].replace("role: menu", "role: menus")
+    sources[help_path] = sources[help_path].replace("command: help", "command: helpme")
+    errors = compile_script(sources).errors
+    role = next(d for d in errors if "role 'menus'" in d.message)
+    assert (role.path, role.line, role.suggestion) == (menu, 5, "menu")
+    command = next(d for d in errors if "command 'helpme'" in d.message)
+    assert (command.path, command.line, command.suggestion) == (help_path, 5, "help")
+    assert any("no flow plays the 'menu' role" in d.message for d in errors)
 
 
 def test_codes_are_unique_and_never_empty() -> None:

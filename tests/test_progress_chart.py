@@ -53,7 +53,7 @@ def decode_png(data: bytes) -> tuple[int, int]:
 
 
 def test_history_covers_thirty_days_and_counts_them() -> None:
-    days = history(thirty_days(), "Europe/London", NOW)
+    days = history(thirty_days(), "Europe/London", NOW, real_script())
     assert len(days) == DAYS and days[-1].day == NOW.date()
     figures = summary(days)
     assert figures["chart.checkins"] == "20" and figures["chart.kept"] == "20"
@@ -61,7 +61,7 @@ def test_history_covers_thirty_days_and_counts_them() -> None:
 
 
 def test_the_chart_is_a_real_png_of_thirty_days() -> None:
-    days = history(thirty_days(), "UTC", NOW)
+    days = history(thirty_days(), "UTC", NOW, real_script())
     labels = {"title": "How each day went", "steady": "steady", "hard": "hard",
               "slipped": "slipped", "kept": "kept"}  # fmt: skip
     width, height = decode_png(render_png(days, labels))

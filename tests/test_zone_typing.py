@@ -78,9 +78,9 @@ def test_a_city_only_tzdata_names_and_an_alias_only_places_yaml_names() -> None:
 
 def test_a_shortcut_returns_to_the_calling_flow() -> None:
     p = at_zone("settings")
-    practices = p.session.values()["progress.practices"]
+    practices = p.session.completed & SCRIPT.practices
     turn = p.tap("India")
     assert ChangeSetting("timezone", "Asia/Kolkata") in turn.effects
     assert p.at() == ("settings", "zone_saved")
     # Picking a zone is not a practice finished.
-    assert p.session.values()["progress.practices"] == practices
+    assert p.session.completed & SCRIPT.practices == practices

@@ -1,4 +1,8 @@
-"""Slash commands, the same in every shell: which event each one means."""
+"""Slash commands, the same in every shell: which event each one means.
+
+Three are the engine's own (start, menu, cancel); every other one opens the flow whose
+header says `command: <name>`, so which flow a command opens is written in the dialogues.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ COMMANDS = (
     "delete", "help", "cancel",
 )  # fmt: skip
 _FIXED: dict[str, Event] = {"start": Hello(), "menu": ShowMenu(), "cancel": Cancel()}
-_FLOW_OF = {"now": "hurting_now"}  # commands whose flow has another name
+# Commands the coach cannot do without: the compiler insists some flow opens each.
+FLOW_COMMANDS = ("help", "privacy", "settings", "progress")
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -27,7 +32,5 @@ def event_for_command(name: str, script: Script) -> Event | None:
     """The event a command means, or None for a command this coach does not know."""
     if name in _FIXED:
         return _FIXED[name]
-    flow = _FLOW_OF.get(name, name)
-    if name in COMMANDS and flow in script.flows:
-        return StartFlow(flow)
-    return None
+    flow = script.command_flow(name)
+    return StartFlow(flow) if name in COMMANDS and flow is not None else None

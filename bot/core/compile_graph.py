@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from bot.core.checks import TextCheck
 from bot.core.compile_report import (
+    BAD_VALUE,
     BUSY_LOOP,
     MISSING_FLOW,
     MISSING_STRING,
@@ -148,10 +149,23 @@ def check_required(
 ) -> None:
     """The flows and strings the engine needs; a missing string is reported at the key
     most like it (a typo, most likely), else at the first strings file."""
-    for name in requires.flows:
-        if name not in script.flows:
-            message = f"missing the {name!r} flow the coach needs"
-            report.unknown(MISSING_FLOW, default_path, 1, message, name, script.flows)
+    players: dict[str, list[Flow]] = {}
+    for flow in script.flows.values():
+        if flow.role:
+            players.setdefault(flow.role, []).append(flow)
+    for role, flows in players.items():
+        for extra in flows[1:]:
+            message = f"the {role!r} role is played by {flows[0].id!r} already"
+            report.error(BAD_VALUE, extra.path, 1, message)
+    for role in requires.roles:
+        if role not in players:
+            message = f"no flow plays the {role!r} role the coach needs (add 'role: {role}')"
+            report.unknown(MISSING_FLOW, default_path, 1, message, role, script.flows)
+    opened = {f.command for f in script.flows.values() if f.command}
+    for command in requires.flow_commands:
+        if command not in opened:
+            message = f"no flow opens /{command} (add 'command: {command}' to its header)"
+            report.unknown(MISSING_FLOW, default_path, 1, message, command, script.flows)
     needed = list(requires.needed_strings)
     for check in script.checks.values():
         needed += _check_strings(check, requires.check_variants)

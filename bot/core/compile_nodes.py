@@ -33,6 +33,7 @@ from bot.core.compile_report import (
 )
 from bot.core.compile_requires import Requirements
 from bot.core.model import (
+    ROLES,
     Ask,
     BranchArm,
     Choice,
@@ -48,7 +49,7 @@ from bot.core.template import Template
 from bot.core.yamlsource import LineDict, LineList
 
 FLOW_KEYS = {"version", "kind", "id", "title", "summary", "start", "nodes"}
-FLOW_KEYS |= {"interrupts", "couples_talk", "before_consent"}
+FLOW_KEYS |= {"interrupts", "couples_talk", "before_consent", "role", "command", "practice"}
 NODE_KEYS = {"say", "next", "choices", "ask", "save", "check", "optional", "branch"}
 NODE_KEYS |= {"call", "goto", "end", "do", "wait", "skip", "skip_to", "promises", "thought", "set"}
 NODE_KEYS |= {"or_type"}
@@ -109,6 +110,7 @@ class FlowParser:
             line = doc.line_of("start")
             self.report.unknown(UNKNOWN_START, path, line, message, start, map(str, raw_nodes))
             return None
+        role, command = self._role(doc), self._command(doc)
         return Flow(
             flow_id,
             str(doc["title"]),
@@ -119,7 +121,31 @@ class FlowParser:
             interrupts=doc.get("interrupts") is True,
             couples_talk=doc.get("couples_talk") is True,
             before_consent=doc.get("before_consent") is True,
+            role=role,
+            command=command,
+            practice=doc.get("practice") is True,
         )
+
+    def _role(self, doc: LineDict) -> str:
+        role = doc.get("role", "")
+        if role == "" or role in ROLES:
+            return str(role)
+        line = doc.line_of("role")
+        message = f"role {role!r} is not one the engine knows ({', '.join(ROLES)})"
+        self.report.unknown(BAD_VALUE, self.path, line, message, str(role), ROLES)
+        return ""
+
+    def _command(self, doc: LineDict) -> str:
+        command = doc.get("command", "")
+        if command == "" or command in self.requires.commands:
+            return str(command)
+        line = doc.line_of("command")
+        known = ", ".join(self.requires.commands)
+        message = f"command {command!r} is not in the command menu ({known})"
+        self.report.unknown(
+            BAD_VALUE, self.path, line, message, str(command), self.requires.commands
+        )
+        return ""
 
     def _node(
         self, flow: str, node_id: str, raw: Any, line: int, at: dict[str, int], effects: Effects

@@ -11,15 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from bot.core.commands import COMMANDS
-from bot.core.engine import REQUIRED_FLOWS, REQUIRED_STRINGS, STRING_SLOTS, VARIANTS
+from bot.core.commands import COMMANDS, FLOW_COMMANDS
+from bot.core.engine import REQUIRED_ROLES, REQUIRED_STRINGS, STRING_SLOTS, VARIANTS
 from bot.core.session import ALWAYS_NAMES, FLAGGED_SUFFIX, SETTING_TYPES
 from bot.core.setting_parsers import PARSERS
 
 
 @dataclass(frozen=True)
 class Requirements:
-    flows: tuple[str, ...]  # flows the engine starts by itself
+    roles: tuple[str, ...]  # roles (`role:` in a flow's header) some flow must play
+    flow_commands: tuple[str, ...]  # commands some flow must open (`command:`)
     strings: tuple[str, ...]  # strings the engine says outside any flow
     commands: tuple[str, ...]  # each needs a `command.<name>` string
     string_slots: frozenset[str]  # `{names}` the engine fills in its strings
@@ -35,7 +36,8 @@ class Requirements:
 
 
 ENGINE = Requirements(
-    flows=tuple(REQUIRED_FLOWS),
+    roles=tuple(REQUIRED_ROLES),
+    flow_commands=tuple(FLOW_COMMANDS),
     strings=tuple(REQUIRED_STRINGS),
     commands=tuple(COMMANDS),
     string_slots=frozenset(STRING_SLOTS),

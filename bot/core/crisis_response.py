@@ -6,11 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from bot.core import buttons
-from bot.core.engine_names import (
-    CODE_OF_KIND,
-    MENU_FLOW,
-    SAFETY_FLOW,
-)
+from bot.core.engine_names import CODE_OF_KIND
 from bot.core.free_text import (
     answer_text,
 )
@@ -38,7 +34,7 @@ def consented(session: Session) -> bool:
 def crisis(b: TurnBuilder, kind: CrisisKind) -> None:
     """Words of danger: pause whatever was happening, and show help before anything else."""
     may_follow_up = consented(b.session)  # a follow-up would have to be stored
-    put_aside(b, SAFETY_FLOW)
+    put_aside(b, b.script.role("safety"))
     b.move(None)
     b.effect(FlagCrisis(kind.value))  # a kind and a time; the words themselves are never kept
     b.say_string(f"crisis.{kind.value}")
@@ -58,7 +54,7 @@ def put_aside(b: TurnBuilder, coming: str) -> None:
     """An interruption puts the exercise in progress aside, to come back to (without any
     words held for a question); the menu, or the flow that is coming, is simply left."""
     pos = b.session.position
-    if pos is not None and pos.flow not in (MENU_FLOW, coming):
+    if pos is not None and pos.flow not in (b.script.role("menu"), coming):
         b.suspend(dataclasses.replace(pos, held=None))
 
 

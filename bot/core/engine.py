@@ -25,19 +25,14 @@ from bot.core.crisis_response import (
     safe,
 )
 from bot.core.engine_names import (
-    CHECKIN_FLOW,
     CONSENT_ANSWER,
     KIND_CODES,
     MAX_ANSWER_CHARS,
-    MENU_FLOW,
-    ONBOARDING_FLOW,
-    REQUIRED_FLOWS,
+    REQUIRED_ROLES,
     REQUIRED_STRINGS,
     SAFETY_FOLLOWUP_AFTER,
-    SAFETY_FOLLOWUP_FLOW,
     STRING_SLOTS,
     VARIANTS,
-    WELCOME_FLOW,
 )
 from bot.core.events import (
     Cancel,
@@ -126,10 +121,10 @@ def step(
         case Hello():
             _hello(b)
         case StartFlow(flow=flow):
-            _open(b, flow if flow in script.flows else MENU_FLOW)
+            _open(b, flow if flow in script.flows else script.role("menu"))
         case ShowMenu():
             b.suspend(None)
-            start_flow(b, MENU_FLOW)
+            start_flow(b, b.script.role("menu"))
         case Cancel():
             b.move(None)
             b.suspend(None)
@@ -186,7 +181,7 @@ def _before_consent(b: TurnBuilder, event: Event) -> None:
             b.say_string("use_buttons")
             reshow(b)
             return
-    start_flow(b, WELCOME_FLOW)
+    start_flow(b, b.script.role("welcome"))
 
 
 def _command(script: Script, command: Command) -> Event | None:
@@ -218,13 +213,14 @@ def show_current(
 
 
 def _hello(b: TurnBuilder) -> None:
-    if ONBOARDING_FLOW not in b.session.completed and b.session.position is None:
-        start_flow(b, ONBOARDING_FLOW)
+    onboarding = b.script.role("onboarding")
+    if onboarding not in b.session.completed and b.session.position is None:
+        start_flow(b, onboarding)
     elif b.session.position is not None:
         b.say_string("welcome_back")
         reshow(b)
     else:
-        start_flow(b, MENU_FLOW)
+        start_flow(b, b.script.role("menu"))
 
 
 def _open(b: TurnBuilder, flow_id: str) -> None:
@@ -317,7 +313,7 @@ def _press(b: TurnBuilder, data: str) -> None:
 def _global_press(b: TurnBuilder, code: buttons.ButtonCode) -> None:
     if code.token == buttons.MENU:
         b.suspend(None)
-        start_flow(b, MENU_FLOW)
+        start_flow(b, b.script.role("menu"))
     elif code.token == buttons.OPEN and code.flow in _arriving_flows(b.script):
         _arrive(b, code.flow)
     elif code.token == buttons.RESUME and b.session.suspended is not None:
@@ -334,7 +330,7 @@ def _global_press(b: TurnBuilder, code: buttons.ButtonCode) -> None:
     elif code.token == buttons.LEAVE:
         leave_after_crisis(b)
     elif code.token == buttons.FOLLOW_UP:
-        b.effect(ScheduleFollowUp(SAFETY_FOLLOWUP_FLOW, b.now + SAFETY_FOLLOWUP_AFTER))
+        b.effect(ScheduleFollowUp(b.script.role("safety_followup"), b.now + SAFETY_FOLLOWUP_AFTER))
         b.say_string("crisis.followup_set")
         offer_way_back(b)
     elif code.token == buttons.SAFE:
@@ -348,7 +344,7 @@ def _global_press(b: TurnBuilder, code: buttons.ButtonCode) -> None:
 def _arriving_flows(script: Script) -> frozenset[str]:
     """The flows that may arrive by schedule, the only ones an "Open" button may start:
     the daily check-in and every flow some node plans as a follow-up."""
-    targets = {CHECKIN_FLOW, SAFETY_FOLLOWUP_FLOW}
+    targets = {script.role("checkin"), script.role("safety_followup")}
     for flow in script.flows.values():
         for node in flow.nodes.values():
             specs = [*node.effects, *(s for c in node.choices for s in c.effects)]
@@ -392,10 +388,8 @@ def _already_kept(b: TurnBuilder, token: str) -> bool:
 
 
 __all__ = [
-    "CHECKIN_FLOW",
     "MAX_ANSWER_CHARS",
-    "ONBOARDING_FLOW",
-    "REQUIRED_FLOWS",
+    "REQUIRED_ROLES",
     "REQUIRED_STRINGS",
     "STRING_SLOTS",
     "VARIANTS",

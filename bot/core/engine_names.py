@@ -1,4 +1,4 @@
-"""The names and constants the engine is built on: the flows it starts by itself, the
+"""The names and constants the engine is built on: the roles it starts flows for, the
 strings it says outside any flow, the slots it fills. The compiler checks a script
 against them (see `compile_requires`)."""
 
@@ -10,11 +10,7 @@ from bot.core.export_format import EXPORT_STRINGS
 from bot.core.screening import CrisisKind
 from bot.core.setting_parsers import PARSERS
 
-MENU_FLOW = "menu"
-ONBOARDING_FLOW = "onboarding"
-WELCOME_FLOW = "welcome"  # before consent: stores nothing
 CONSENT_ANSWER = "onboarding.consent"
-SAFETY_FLOW = "safety"
 MAX_ANSWER_CHARS = 3000  # a long answer is welcome; past this we ask for the heart of it
 MAX_PROMISE_LABEL = 60
 REQUIRED_STRINGS = (
@@ -76,11 +72,9 @@ REQUIRED_STRINGS = (
     *(f"parse.{name}" for name in PARSERS),
     *EXPORT_STRINGS,
 )
-CHECKIN_FLOW = "checkin"  # planned daily by the store's schedule
-SAFETY_FOLLOWUP_FLOW = "safety_followup"  # the gentle message the day after a crisis card
-SAFETY_FOLLOWUP_AFTER = timedelta(days=1)
-REQUIRED_FLOWS = (MENU_FLOW, ONBOARDING_FLOW, WELCOME_FLOW, "help", "privacy", "settings",
-                  "progress", SAFETY_FOLLOWUP_FLOW)  # fmt: skip
+SAFETY_FOLLOWUP_AFTER = timedelta(days=1)  # when the gentle message after a crisis comes
+# The roles (`role:` in a flow's header, see `model.ROLES`) the engine cannot do without.
+REQUIRED_ROLES = ("welcome", "onboarding", "menu", "safety_followup")
 # One letter a crisis kind, inside the answer buttons of "are you safe right now?".
 KIND_CODES = {"s": CrisisKind.SUICIDE, "h": CrisisKind.SELF_HARM, "o": CrisisKind.HARM_OTHERS,
               "a": CrisisKind.ABUSE}  # fmt: skip

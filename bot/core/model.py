@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
+from functools import cached_property
 
 from bot.core.checks.model import TextCheck
 from bot.core.parse_words import ParseWords
@@ -181,6 +182,18 @@ class Node:
     or_type: str | None = None  # CHOICES: text typed here is an answer to this ask node
 
 
+# The parts a flow may play for the engine, declared in its header (`role: menu`): the
+# engine starts these by itself, so each must be played by exactly one flow.
+ROLES = (
+    "welcome",  # before consent: what Mend is, and the question about storage
+    "onboarding",  # after consent, once: the person's settings
+    "menu",  # every practice; where the coach returns
+    "safety",  # after a crisis card: a flow of its own, so the exercise is put aside
+    "checkin",  # the daily check-in the schedule plans
+    "safety_followup",  # the gentle message the day after a crisis card
+)
+
+
 @dataclass(frozen=True)
 class Flow:
     id: str
@@ -194,6 +207,9 @@ class Flow:
     # Runs before the person agreed to storage: nothing is stored, and its buttons work
     # without a stored place (each names its own step).
     before_consent: bool = False
+    role: str = ""  # what the engine starts it for by itself (`ROLES`), or ""
+    command: str = ""  # the slash command that opens it (without "/"), or ""
+    practice: bool = False  # counted among the practices a person has finished
 
 
 @dataclass(frozen=True)
@@ -227,6 +243,28 @@ class Script:
     # same, one version); a translated script holds none.
     translations: Mapping[str, Script] = field(default_factory=dict)
     languages: tuple[Language, ...] = ()  # every language, the source first
+
+    def role(self, name: str) -> str:
+        """The id of the flow playing `name` (one of `ROLES`), or "" when no flow plays it
+        (the compiler insists on the roles the engine cannot do without, and on one flow a
+        role). Flow ids live in the dialogue files, never in Python."""
+        return self._roles.get(name, "")
+
+    def command_flow(self, command: str) -> str | None:
+        """The flow a slash command opens (its header's `command:`), if any."""
+        return self._commands.get(command)
+
+    @cached_property
+    def practices(self) -> frozenset[str]:
+        return frozenset(f.id for f in self.flows.values() if f.practice)
+
+    @cached_property
+    def _roles(self) -> dict[str, str]:
+        return {f.role: f.id for f in self.flows.values() if f.role}
+
+    @cached_property
+    def _commands(self) -> dict[str, str]:
+        return {f.command: f.id for f in self.flows.values() if f.command}
 
     def for_language(self, code: str) -> Script:
         """This script in language `code`, or in the source language if it has none."""

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
-from bot.core.engine import ONBOARDING_FLOW
+from bot.core.model import Script
 from bot.core.session import SCHEDULE_SETTINGS, Settings
 from bot.core.timezones import load_zone
 from bot.core.turn import ChangeSetting, CompleteFlow, Turn
@@ -230,12 +230,13 @@ def next_for(settings: Settings, after: datetime, last_local_date: date | None) 
         return None
 
 
-def replans(turn: Turn) -> bool:
+def replans(turn: Turn, script: Script) -> bool:
     """Whether the turn changed when the daily check-in is due: a setting the schedule
     reads changed, or onboarding finished (the person's first plan)."""
+    onboarding = script.role("onboarding")
     return any(
         (isinstance(e, ChangeSetting) and e.name in SCHEDULE_SETTINGS)
-        or (isinstance(e, CompleteFlow) and e.flow == ONBOARDING_FLOW)
+        or (isinstance(e, CompleteFlow) and e.flow == onboarding)
         for e in turn.effects
     )
 

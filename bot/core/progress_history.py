@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.core.model import Script
 from bot.core.timezones import load_zone
 
 DAYS = 30
-CHECKIN_FLOW = "checkin"
 # How a day went, from the check-in's marks; the score is the chart's height for it.
 MOODS: Mapping[str, int] = {"day_steady": 3, "day_hard": 2, "day_slipped": 1}
 SPARK = " ▁▃▅▇"  # no check-in, slipped, hard, steady, and the top for promises
@@ -26,8 +26,12 @@ class Day:
     promises_kept: int
 
 
-def history(export: Mapping[str, Any], timezone: str, now: datetime) -> tuple[Day, ...]:
-    """One `Day` for each of the last `DAYS` local dates, oldest first."""
+def history(
+    export: Mapping[str, Any], timezone: str, now: datetime, script: Script
+) -> tuple[Day, ...]:
+    """One `Day` for each of the last `DAYS` local dates, oldest first; a day counts as
+    checked in when the flow playing the script's check-in role was completed on it."""
+    checkin_flow = script.role("checkin")
     try:
         zone = load_zone(timezone)
     except (KeyError, ValueError):
@@ -39,7 +43,7 @@ def history(export: Mapping[str, Any], timezone: str, now: datetime) -> tuple[Da
         return datetime.fromisoformat(text).astimezone(zone).date()
 
     checkins = {local(r["completed_at"]) for r in _rows(export, "completions")
-                if r.get("flow") == CHECKIN_FLOW}  # fmt: skip
+                if r.get("flow") == checkin_flow}  # fmt: skip
     moods: dict[date, int] = {}
     for row in _rows(export, "marks"):
         score = MOODS.get(str(row.get("name")))

@@ -61,13 +61,6 @@ ALWAYS_NAMES = (*PROGRESS_NAMES, "safety.resources", "privacy.encryption", "prog
 FLAGGED_SUFFIX = ".flagged"
 # A fact the store adds to every session: "yes" when it encrypts what people write.
 ENCRYPTED_FACT = "store.encrypted"
-# Flows that are not practices, for counting how many practices a person finished.
-NOT_PRACTICES = frozenset(
-    {
-        "menu", "onboarding", "checkin", "settings", "help", "privacy", "progress", "delete",
-        "safety", "safety_screen", "breathing", "welcome", "safety_followup", "zone_picker",
-    }
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -111,15 +104,14 @@ class Session:
     known: bool = True
 
     def values(self, now: datetime | None = None, *, flagged: bool = False) -> dict[str, str]:
-        """Everything a template may show: answers, `settings.*` and `progress.*`.
+        """Everything a template may show: answers, `settings.*` and `progress.*` (the
+        engine adds what needs the script, such as `progress.practices`).
 
         Answers kept despite a check's notes are left out unless `flagged` (for effects
         that store the person's words, such as a journal entry, rather than show them)."""
         answers = self.answers
         out = {k: v for k, v in answers.items() if flagged or not answers.get(k + FLAGGED_SUFFIX)}
         out.update(self.facts)
-        practices = self.completed - NOT_PRACTICES
-        out["progress.practices"] = str(len(practices))
         if now is not None and self.started_at is not None:
             out["progress.days"] = str(max(0, (now - self.started_at).days))
         for name in SETTING_TYPES:

@@ -14,7 +14,6 @@ from bot.core.resources import resources_html
 from bot.core.session import (
     BOOL_SETTINGS,
     ENCRYPTED_FACT,
-    NOT_PRACTICES,
     Position,
     Promise,
     Session,
@@ -67,6 +66,7 @@ class TurnBuilder:
             derived = {
                 "privacy.encryption": Markup(self.script.string(key).render({})),
                 "progress.practice_list": self._practice_list(),
+                "progress.practices": str(len(s.completed & self.script.practices)),
                 "settings.paused_until_text": _friendly_date(s.settings.paused_until, locale),
                 "settings.language_name": self.script.language.name,
             }
@@ -92,7 +92,7 @@ class TurnBuilder:
     def _practice_list(self) -> str:
         """The practices finished, by title: which, not only how many."""
         flows = self.script.flows
-        done = sorted(self.session.completed - NOT_PRACTICES)
+        done = sorted(self.session.completed & self.script.practices)
         titles = [flows[f].title for f in done if f in flows]
         if not titles:
             return ""

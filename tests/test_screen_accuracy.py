@@ -20,8 +20,12 @@ FLOORS = {  # (recall at least, false alarms at most)
     # still over the 5% goal.
     # Raised after the fourth to seventh gap sets (new corpus rows and rules): held-out en
     # 81.4% / 7.1%, all 86.6% / 4.8%; independent en 86.9% / 4.4%, all 84.6% / 2.7%.
-    "held-out": {"en": (0.80, 0.075), "all": (0.86, 0.05)},
-    "independent": {"en": (0.86, 0.05), "all": (0.84, 0.03)},
+    # Raised after the eighth English and sixth other-language gap sets (fresh rows, rules
+    # by concept, guards for history, idioms and children): held-out en 84.7% / 4.5%, all
+    # 88.9% / 3.6% (on the rows that existed before those sets: en 83.1% / 4.8%, all
+    # 87.9% / 3.7%); independent en 86.9% / 4.7%, all 85.6% / 2.9%.
+    "held-out": {"en": (0.84, 0.05), "all": (0.88, 0.04)},
+    "independent": {"en": (0.86, 0.05), "all": (0.85, 0.03)},
 }
 
 
@@ -44,4 +48,4 @@ def test_recall_false_alarms_and_kind_on_unseen_rows(which: str) -> None:
     assert report["all"].kind_accuracy >= 0.95  # measured: 97.0% held-out, 96.0% independent
     languages = {"en", "es", "pt", "de", "fr", "it", "ru"}
     assert languages <= set(report)  # every screened language is measured
-    assert all(report[lang].recall >= 0.76 for lang in languages)
+    assert all(report[lang].recall >= 0.78 for lang in languages)

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.checks import Finding, TextCheck, Verdict, compile_check
-from bot.core.checks.compile import superlinear
+from bot.core.checks.pattern_shape import superlinear
 from bot.core.template import parse_template
 from bot.core.yamlsource import LineDict, parse_yaml
 

@@ -61,6 +61,7 @@ from bot.store.columns import (
     quote,
 )
 from bot.store.crypto import TextCipher, seal, uncode, unseal
+from bot.store.effect_writes import effect_statement
 from bot.store.outbox import Reply, decode_reply, encode_reply, owes_reply
 from bot.store.postgres_base import Row
 from bot.store.postgres_export import PostgresExport
@@ -68,11 +69,11 @@ from bot.store.postgres_keys import reencrypt
 from bot.store.postgres_schedule import PostgresSchedule
 from bot.store.postgres_sql import (
     LOAD,
+    POSTGRES,
     PRUNE_UPDATES,
     SAVE_REPLY_AND_PRUNE,
     TAKE_UNSENT,
     TURN_HEAD,
-    effect_statement,
     utc,
 )
 from bot.store.protocol import KEEP_UPDATE_IDS, NOT_REPLANNED, Commitment, NotReplanned
@@ -176,7 +177,9 @@ class PostgresStore(PostgresExport, PostgresSchedule):
         # Everything is validated and encrypted before the transaction: a bad effect fails
         # the turn with nothing sent to the server.
         statements = [
-            s for e in turn.effects if (s := effect_statement(cipher, user_id, e, now)) is not None
+            s
+            for e in turn.effects
+            if (s := effect_statement(POSTGRES, cipher, user_id, e, now)) is not None
         ]
         session = turn.session
         state = seal(

@@ -10,42 +10,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import assert_never
 
 from bot.core.session import SETTING_TYPES, Settings
-from bot.core.turn import (
-    ChangeSetting,
-    CompleteFlow,
-    Effect,
-    Erase,
-    Export,
-    FlagCrisis,
-    KeepPromise,
-    Mark,
-    RecordCommitment,
-    SaveAnswer,
-    SaveJournal,
-    ScheduleFollowUp,
-    ShowChart,
-    Unpin,
-)
-from bot.store.codec import MAX_PROMISES, SETTING_NAMES, check_day, setting_to_db, utc_text
+from bot.store.codec import MAX_PROMISES, SETTING_NAMES, setting_to_db, utc_text
 from bot.store.columns import (
-    ANSWER_VALUE,
-    COMMITMENT_DUE,
-    COMMITMENT_TEXT,
-    COMPLETION_FLOW,
-    CRISIS_KIND,
-    FOLLOW_UP_FLOW,
-    JOURNAL_TEXT,
-    MARK_NAME,
     SETTING_COLUMNS,
-    USER_SAFETY,
     coded_columns,
     encrypted_columns,
     quote,
 )
-from bot.store.crypto import TextCipher, code, seal
+from bot.store.effect_writes import Dialect
 from bot.store.migration_files import MigrationFile, load_numbered
 
 _MIGRATION_NAME = re.compile(r"(\d{3})_[a-z0-9_]+\.sql")
@@ -247,78 +221,8 @@ SELECT kind, id, user_id, flow, node, due_at FROM picked ORDER BY due_at, kind, 
 Statement = tuple[str, tuple[object, ...]]
 
 
-def effect_statement(
-    cipher: TextCipher | None, user_id: int, effect: Effect, now: datetime
-) -> Statement | None:
-    """The statement that applies one effect (None: carried out by the caller). Validates
-    and encrypts; raises ValueError for a bad effect, before anything is sent."""
-    match effect:
-        case SaveAnswer(name=name, value=value):
-            return (
-                "INSERT INTO answers (user_id, name, value, updated_at) VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT (user_id, name) DO UPDATE"
-                " SET value = excluded.value, updated_at = excluded.updated_at",
-                (user_id, name, seal(cipher, value, ANSWER_VALUE.context(user_id)), now),
-            )
-        case SaveJournal(flow=flow, text=text):
-            return (
-                "INSERT INTO journal (user_id, flow, text, created_at) VALUES ($1, $2, $3, $4)",
-                (user_id, flow, seal(cipher, text, JOURNAL_TEXT.context(user_id)), now),
-            )
-        case RecordCommitment(text=text, due=due):
-            return (
-                "INSERT INTO commitments (user_id, text, due, status, created_at)"
-                " VALUES ($1, $2, $3, 'open', $4)",
-                (
-                    user_id,
-                    seal(cipher, text, COMMITMENT_TEXT.context(user_id)),
-                    seal(cipher, due, COMMITMENT_DUE.context(user_id)),
-                    now,
-                ),
-            )
-        case ChangeSetting(name=name, value=value):
-            column_value = setting_value(name, value)  # validates the name: safe to splice
-            if name == CODED_SETTING and isinstance(column_value, str):
-                column_value = code(cipher, column_value, USER_SAFETY.context(user_id))
-            return (
-                f"UPDATE users SET {quote(name)} = $1 WHERE user_id = $2",
-                (column_value, user_id),
-            )
-        case ScheduleFollowUp(flow=flow, due_at=due_at, node=node):
-            return (
-                "INSERT INTO follow_ups (user_id, flow, node, due_at, status, created_at)"
-                " VALUES ($1, $2, $3, $4, 'pending', $5)",
-                (user_id, code(cipher, flow, FOLLOW_UP_FLOW.context(user_id)), node,
-                 utc(due_at), now),
-            )  # fmt: skip
-        case CompleteFlow(flow=flow):
-            return (
-                "INSERT INTO completions (user_id, flow, completed_at) VALUES ($1, $2, $3)",
-                (user_id, code(cipher, flow, COMPLETION_FLOW.context(user_id)), now),
-            )
-        case KeepPromise(commitment_id=commitment_id, day=day):
-            # Once per promise and day; a promise that is not the person's is ignored.
-            return (
-                "INSERT INTO promise_checks (user_id, commitment_id, day, created_at)"
-                " SELECT $1, $2, $3, $4 WHERE EXISTS ("
-                " SELECT 1 FROM commitments WHERE id = $2 AND user_id = $1)"
-                " ON CONFLICT DO NOTHING",
-                (user_id, commitment_id, date.fromisoformat(check_day(day)), now),
-            )
-        case FlagCrisis(kind=kind):
-            return (
-                "INSERT INTO crisis_flags (user_id, kind, created_at) VALUES ($1, $2, $3)",
-                (user_id, code(cipher, kind, CRISIS_KIND.context(user_id)), now),
-            )
-        case Mark(name=name):
-            return (
-                "INSERT INTO marks (user_id, name, created_at) VALUES ($1, $2, $3)",
-                (user_id, code(cipher, name, MARK_NAME.context(user_id)), now),
-            )
-        case Export() | Erase() | ShowChart() | Unpin():
-            return None  # carried out by the caller (the Coach), not by the store
-        case _:
-            assert_never(effect)
+# How the shared effect table (bot/store/effect_writes.py) is written for PostgreSQL.
+POSTGRES = Dialect(numbered=True, time=utc, day=date.fromisoformat, setting=setting_value)
 
 
 # The outbox sweeper's take: owed replies, locked SKIP LOCKED so two replicas' sweepers

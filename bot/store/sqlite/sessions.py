@@ -13,34 +13,16 @@ import dataclasses
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from typing import assert_never
-
-import aiosqlite
 
 from bot.core.session import ENCRYPTED_FACT, Promise, Session
 from bot.core.turn import (
-    ChangeSetting,
-    CompleteFlow,
-    Effect,
-    Erase,
-    Export,
-    FlagCrisis,
-    KeepPromise,
-    Mark,
-    RecordCommitment,
-    SaveAnswer,
-    SaveJournal,
-    ScheduleFollowUp,
-    ShowChart,
     Turn,
-    Unpin,
 )
 from bot.store.codec import (
     CHECKIN_FLOW,
     MAX_PROMISES,
     SETTING_NAMES,
     TALK_FLOW,
-    check_day,
     decode_state,
     encode_state,
     local_today,
@@ -51,22 +33,16 @@ from bot.store.codec import (
 )
 from bot.store.columns import (
     ANSWER_VALUE,
-    CODED_SETTING,
-    COMMITMENT_DUE,
     COMMITMENT_TEXT,
     COMPLETION_FLOW,
-    CRISIS_KIND,
-    FOLLOW_UP_FLOW,
-    JOURNAL_TEXT,
     MARK_NAME,
     SESSION_STATE,
     SETTING_COLUMNS,
-    USER_SAFETY,
-    Protected,
     quote,
     read_settings,
 )
-from bot.store.crypto import TextCipher, code, seal, uncode, unseal
+from bot.store.crypto import seal, uncode, unseal
+from bot.store.effect_writes import Dialect, effect_statement
 from bot.store.protocol import KEEP_UPDATE_IDS, NOT_REPLANNED, NotReplanned
 from bot.store.sqlite.connection import SqliteBase, begun
 from bot.store.sqlite.outbox import keep_reply
@@ -132,19 +108,6 @@ SELECT 'promise', c.id, c.text, c.created_at,
          WHERE user_id = :u AND status = 'open'
          ORDER BY created_at, id LIMIT {MAX_PROMISES}) AS c
 """
-
-
-def _name_row(column: Protected, time: str) -> tuple[Protected, str]:
-    sql = f"INSERT INTO {column.table} (user_id, {column.column}, {time}) VALUES (?, ?, ?)"
-    return column, sql
-
-
-# The effects that add one row of a coded name and its time: the column, and the INSERT.
-_NAME_ROWS: dict[type[CompleteFlow | FlagCrisis | Mark], tuple[Protected, str]] = {
-    CompleteFlow: _name_row(COMPLETION_FLOW, "completed_at"),
-    FlagCrisis: _name_row(CRISIS_KIND, "created_at"),
-    Mark: _name_row(MARK_NAME, "created_at"),
-}
 
 
 class _Duplicate(Exception):
@@ -261,6 +224,12 @@ class Sessions(SqliteBase):
         else:
             touch_sql = _TOUCH_USER_REPLAN
             touch = (*touch, None if next_checkin is None else utc_text(next_checkin))
+        # Validated and sealed before the transaction: a bad effect fails the turn whole.
+        statements = [
+            s
+            for e in turn.effects
+            if (s := effect_statement(SQLITE, self._cipher, user_id, e, now)) is not None
+        ]
         async with self._connection() as conn:
             try:
                 async with begun(conn, write=True):
@@ -279,8 +248,8 @@ class Sessions(SqliteBase):
                         " SET state = excluded.state, updated_at = excluded.updated_at",
                         (user_id, state, now_text),
                     )
-                    for effect in turn.effects:
-                        await _apply(conn, self._cipher, user_id, effect, now_text)
+                    for statement in statements:
+                        await conn.execute(*statement)
                     if update_id is not None:
                         await keep_reply(conn, self._cipher, user_id, update_id, turn, now_text)
                         await conn.execute(
@@ -294,71 +263,5 @@ class Sessions(SqliteBase):
         return True
 
 
-async def _apply(
-    conn: aiosqlite.Connection,
-    cipher: TextCipher | None,
-    user_id: int,
-    effect: Effect,
-    now_text: str,
-) -> None:
-    match effect:
-        case SaveAnswer(name=name, value=value):
-            await conn.execute(
-                "INSERT INTO answers (user_id, name, value, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (user_id, name) DO UPDATE"
-                " SET value = excluded.value, updated_at = excluded.updated_at",
-                (user_id, name, seal(cipher, value, ANSWER_VALUE.context(user_id)), now_text),
-            )
-        case SaveJournal(flow=flow, text=text):
-            await conn.execute(
-                "INSERT INTO journal (user_id, flow, text, created_at) VALUES (?, ?, ?, ?)",
-                (user_id, flow, seal(cipher, text, JOURNAL_TEXT.context(user_id)), now_text),
-            )
-        case RecordCommitment(text=text, due=due):
-            await conn.execute(
-                "INSERT INTO commitments (user_id, text, due, status, created_at)"
-                " VALUES (?, ?, ?, 'open', ?)",
-                (
-                    user_id,
-                    seal(cipher, text, COMMITMENT_TEXT.context(user_id)),
-                    seal(cipher, due, COMMITMENT_DUE.context(user_id)),
-                    now_text,
-                ),
-            )
-        case ChangeSetting(name=name, value=value):
-            column_value = setting_to_db(name, value)  # validates the name: safe to splice
-            if name == CODED_SETTING and isinstance(column_value, str):
-                column_value = code(cipher, column_value, USER_SAFETY.context(user_id))
-            await conn.execute(
-                f"UPDATE users SET {quote(name)} = ? WHERE user_id = ?", (column_value, user_id)
-            )
-        case ScheduleFollowUp(flow=flow, due_at=due_at, node=node):
-            await conn.execute(
-                "INSERT INTO follow_ups (user_id, flow, node, due_at, status, created_at)"
-                " VALUES (?, ?, ?, ?, 'pending', ?)",
-                (
-                    user_id,
-                    code(cipher, flow, FOLLOW_UP_FLOW.context(user_id)),
-                    node,
-                    utc_text(due_at),
-                    now_text,
-                ),
-            )
-        case KeepPromise(commitment_id=commitment_id, day=day):
-            # Once per promise and day; a promise that is not the person's is ignored.
-            await conn.execute(
-                "INSERT INTO promise_checks (user_id, commitment_id, day, created_at)"
-                " SELECT ?, ?, ?, ? WHERE EXISTS ("
-                " SELECT 1 FROM commitments WHERE id = ? AND user_id = ?)"
-                " ON CONFLICT DO NOTHING",
-                (user_id, commitment_id, check_day(day), now_text, commitment_id, user_id),
-            )
-        case CompleteFlow(flow=name) | FlagCrisis(kind=name) | Mark(name=name):
-            column, sql = _NAME_ROWS[type(effect)]
-            await conn.execute(
-                sql, (user_id, code(cipher, name, column.context(user_id)), now_text)
-            )
-        case Export() | Erase() | ShowChart() | Unpin():
-            pass  # carried out by the caller (the Coach), not by the store
-        case _:
-            assert_never(effect)
+# How the shared effect table (bot/store/effect_writes.py) is written for SQLite.
+SQLITE = Dialect(numbered=False, time=utc_text, day=str, setting=setting_to_db)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from bot.core.turn import (
@@ -43,6 +44,7 @@ from bot.store.columns import (
     JOURNAL_TEXT,
     MARK_NAME,
     USER_SAFETY,
+    Protected,
     quote,
 )
 from bot.store.crypto import TextCipher, code, seal
@@ -59,18 +61,21 @@ class Dialect:
 
     def render(self, template: str, params: tuple[object, ...]) -> Statement:
         """`{1}`, `{2}`... in `template` as this dialect's parameters."""
-        if self.numbered:
-            return _MARK.sub(lambda m: "$" + m.group(1), template), params
-        order: list[object] = []
-
-        def mark(m: re.Match[str]) -> str:
-            order.append(params[int(m.group(1)) - 1])
-            return "?"
-
-        return _MARK.sub(mark, template), tuple(order)
+        sql, order = _rendered(template, self.numbered)
+        return sql, params if order is None else tuple(params[i] for i in order)
 
 
 _MARK = re.compile(r"\{(\d+)\}")
+
+
+@cache
+def _rendered(template: str, numbered: bool) -> tuple[str, tuple[int, ...] | None]:
+    """A template's SQL, and for "?" the parameter index of each mark in order. Templates
+    are a fixed few (one a setting name at most), so each is parsed once, not every turn."""
+    if numbered:
+        return _MARK.sub(lambda m: "$" + m.group(1), template), None
+    order = tuple(int(i) - 1 for i in _MARK.findall(template))
+    return _MARK.sub("?", template), order
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ class _Write:
     dialect: Dialect
 
 
-def _answer(w: _Write, e: SaveAnswer) -> tuple[str, tuple[object, ...]]:
+def _answer(w: _Write, e: SaveAnswer) -> Statement:
     return (
         "INSERT INTO answers (user_id, name, value, updated_at) VALUES ({1}, {2}, {3}, {4})"
         " ON CONFLICT (user_id, name) DO UPDATE"
@@ -90,14 +95,14 @@ def _answer(w: _Write, e: SaveAnswer) -> tuple[str, tuple[object, ...]]:
     )
 
 
-def _journal(w: _Write, e: SaveJournal) -> tuple[str, tuple[object, ...]]:
+def _journal(w: _Write, e: SaveJournal) -> Statement:
     return (
         "INSERT INTO journal (user_id, flow, text, created_at) VALUES ({1}, {2}, {3}, {4})",
         (w.user_id, e.flow, seal(w.cipher, e.text, JOURNAL_TEXT.context(w.user_id)), w.now),
     )
 
 
-def _commitment(w: _Write, e: RecordCommitment) -> tuple[str, tuple[object, ...]]:
+def _commitment(w: _Write, e: RecordCommitment) -> Statement:
     return (
         "INSERT INTO commitments (user_id, text, due, status, created_at)"
         " VALUES ({1}, {2}, {3}, 'open', {4})",
@@ -110,14 +115,14 @@ def _commitment(w: _Write, e: RecordCommitment) -> tuple[str, tuple[object, ...]
     )
 
 
-def _setting(w: _Write, e: ChangeSetting) -> tuple[str, tuple[object, ...]]:
+def _setting(w: _Write, e: ChangeSetting) -> Statement:
     value = w.dialect.setting(e.name, e.value)  # validates the name: safe to splice
     if e.name == CODED_SETTING and isinstance(value, str):
         value = code(w.cipher, value, USER_SAFETY.context(w.user_id))
     return f"UPDATE users SET {quote(e.name)} = {{1}} WHERE user_id = {{2}}", (value, w.user_id)
 
 
-def _follow_up(w: _Write, e: ScheduleFollowUp) -> tuple[str, tuple[object, ...]]:
+def _follow_up(w: _Write, e: ScheduleFollowUp) -> Statement:
     flow = code(w.cipher, e.flow, FOLLOW_UP_FLOW.context(w.user_id))
     return (
         "INSERT INTO follow_ups (user_id, flow, node, due_at, status, created_at)"
@@ -126,7 +131,7 @@ def _follow_up(w: _Write, e: ScheduleFollowUp) -> tuple[str, tuple[object, ...]]
     )
 
 
-def _kept(w: _Write, e: KeepPromise) -> tuple[str, tuple[object, ...]]:
+def _kept(w: _Write, e: KeepPromise) -> Statement:
     # Once per promise and day; a promise that is not the person's is ignored.
     return (
         "INSERT INTO promise_checks (user_id, commitment_id, day, created_at)"
@@ -137,7 +142,9 @@ def _kept(w: _Write, e: KeepPromise) -> tuple[str, tuple[object, ...]]:
     )
 
 
-def _named(table: str, column: str, time: str, protected: Any, name: str, w: _Write) -> Any:
+def _named(protected: Protected, time: str, name: str, w: _Write) -> Statement:
+    """A row of a coded name and its time, in the table and column `protected` names."""
+    table, column = protected.table, protected.column
     sql = f"INSERT INTO {table} (user_id, {column}, {time}) VALUES ({{1}}, {{2}}, {{3}})"
     return sql, (w.user_id, code(w.cipher, name, protected.context(w.user_id)), w.now)
 
@@ -146,18 +153,16 @@ class _Day(str):
     """A promise check's day: the dialect decides how its column wants it."""
 
 
-_WRITES: dict[type, Callable[[_Write, Any], tuple[str, tuple[object, ...]]]] = {
+_WRITES: dict[type, Callable[[_Write, Any], Statement]] = {
     SaveAnswer: _answer,
     SaveJournal: _journal,
     RecordCommitment: _commitment,
     ChangeSetting: _setting,
     ScheduleFollowUp: _follow_up,
     KeepPromise: _kept,
-    CompleteFlow: lambda w, e: _named(
-        "completions", "flow", "completed_at", COMPLETION_FLOW, e.flow, w
-    ),
-    FlagCrisis: lambda w, e: _named("crisis_flags", "kind", "created_at", CRISIS_KIND, e.kind, w),
-    Mark: lambda w, e: _named("marks", "name", "created_at", MARK_NAME, e.name, w),
+    CompleteFlow: lambda w, e: _named(COMPLETION_FLOW, "completed_at", e.flow, w),
+    FlagCrisis: lambda w, e: _named(CRISIS_KIND, "created_at", e.kind, w),
+    Mark: lambda w, e: _named(MARK_NAME, "created_at", e.name, w),
 }
 SHELL_ONLY = (Export, Erase, ShowChart, Unpin)  # carried out by the caller, not the store
 
